@@ -1,0 +1,88 @@
+"""``run-app``: serve the dashboard (or, with --demo, a self-contained demo)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+import uvicorn
+
+from realtime.app import create_app
+from realtime.config import ConfigError, Settings, load_settings
+
+__all__ = ["main"]
+
+log = logging.getLogger("realtime")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="run-app",
+        description="Live bioreactor dashboard. The database comes from POSTGRES_HOST/PORT/USER/PASSWORD/DB.",
+    )
+    p.add_argument("--host", help="address to listen on (default: $HOST or 0.0.0.0)")
+    p.add_argument("--port", type=int, help="port to listen on (default: $PORT or 8888)")
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        help="run an embedded PostgreSQL with simulated bioreactor data (needs the 'demo' extra)",
+    )
+    p.add_argument("--demo-hours", type=float, default=24.0, help="hours of simulated history for --demo")
+    p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    return p
+
+
+def _serve(settings: Settings, args: argparse.Namespace, app_background: Sequence[object] = ()) -> None:
+    app = create_app(settings, background=app_background)  # type: ignore[arg-type]
+    config = uvicorn.Config(
+        app,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        log_level=args.log_level,
+        ws_ping_interval=20.0,
+        ws_ping_timeout=20.0,
+    )
+    uvicorn.Server(config).run()
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    try:
+        from realtime.demo import embedded_database, prepare_demo
+        from realtime.simulate import Simulator
+    except ImportError as exc:
+        print(f"run-app: error: --demo needs the demo extra: pip install '.[demo]' ({exc})", file=sys.stderr)
+        return 2
+    with embedded_database() as pg:
+        settings = load_settings(os.environ, pg=pg, demo=True)
+        log.info("demo: filling %.0f h of simulated history", args.demo_hours)
+        asyncio.run(prepare_demo(pg, settings.series, hours=args.demo_hours))
+        stop = asyncio.Event()
+        simulator = Simulator(pg, settings.series, timezone=settings.data_timezone)
+
+        async def simulate() -> None:
+            await simulator.run(stop)
+
+        _serve(settings, args, [simulate])
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        if args.demo:
+            return _run_demo(args)
+        settings = load_settings(os.environ)
+    except ConfigError as exc:
+        print(f"run-app: error: {exc}", file=sys.stderr)
+        return 2
+    _serve(settings, args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

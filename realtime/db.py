@@ -1,0 +1,214 @@
+"""SQL for the historian tables, and fast reads through binary COPY.
+
+Rows travel as numpy arrays: ``t`` is int64 microseconds since the Unix epoch
+(UTC) and ``v`` float64 with NaN standing for a NULL value. Bulk reads use
+``COPY ... TO STDOUT (FORMAT binary)`` and are decoded with one numpy view, so
+millions of rows never become Python objects.
+
+Table names only ever come from configuration, and are quoted here; request
+input reaches SQL only as bind parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import asyncpg
+import numpy as np
+import numpy.typing as npt
+
+from realtime.config import PgSettings, SeriesSpec
+
+__all__ = [
+    "CONNECTION_ERRORS",
+    "Rows",
+    "SeriesSql",
+    "TableMissing",
+    "create_pool",
+    "dt_from_us",
+    "probe_table",
+    "quote_ident",
+    "quote_literal",
+    "read_rows",
+]
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+Rows = tuple[I64, F64]
+
+# PostgreSQL's binary timestamps count microseconds from 2000-01-01.
+_PG_EPOCH_US = 946_684_800_000_000
+_UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
+_ROW = np.dtype([("n", ">i2"), ("l1", ">i4"), ("t", ">i8"), ("l2", ">i4"), ("v", ">f8")])
+
+# Errors that mean "the database is unreachable", as opposed to a bad query.
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.OperatorInterventionError,
+)
+
+
+class TableMissing(Exception):
+    """The configured table does not exist (or is not visible to our role)."""
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def dt_from_us(us: int) -> datetime:
+    return _UNIX_EPOCH + timedelta(microseconds=int(us))
+
+
+def empty_rows() -> Rows:
+    return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+
+
+async def create_pool(pg: PgSettings, *, max_size: int = 8) -> asyncpg.Pool:
+    # min_size=0: the app starts (and serves) even while the database is down.
+    pool = await asyncpg.create_pool(
+        host=pg.host,
+        port=pg.port,
+        user=pg.user,
+        password=pg.password or None,
+        database=pg.database,
+        min_size=0,
+        max_size=max_size,
+        command_timeout=60,
+        timeout=5,
+        server_settings={"application_name": "bioreactor-realtime"},
+    )
+    assert pool is not None
+    return pool
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    time_type: str
+    value_type: str
+
+
+async def probe_table(conn: asyncpg.Connection, spec: SeriesSpec) -> TableInfo:
+    """Check the table exists with usable columns; raise TableMissing if not."""
+    name = SeriesSql.qualified_name(spec)
+    rows = await conn.fetch(
+        "SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute "
+        "WHERE attrelid = to_regclass($1) AND attname IN ('time', 'value') AND NOT attisdropped",
+        name,
+    )
+    types = {r["attname"]: r["type"] for r in rows}
+    if not rows:
+        raise TableMissing(f"table {name} does not exist")
+    if "time" not in types or "value" not in types:
+        raise TableMissing(f"table {name} lacks a 'time' or 'value' column")
+    return TableInfo(time_type=types["time"], value_type=types["value"])
+
+
+class SeriesSql:
+    """The SQL text for one table, built once from trusted configuration."""
+
+    def __init__(self, spec: SeriesSpec, data_timezone: str, info: TableInfo | None = None) -> None:
+        self.spec = spec
+        self.table = self.qualified_name(spec)
+        tz = quote_literal(data_timezone)
+        aware = info is not None and info.time_type.startswith("timestamp with time zone")
+        # Naive timestamps are wall-clock times in data_timezone: convert at the
+        # edges so comparisons stay on the bare column and use its index.
+        self._ts = '"time"' if aware else f'("time" AT TIME ZONE {tz})'
+        self._p = (lambda n: f"${n}::timestamptz") if aware else (lambda n: f"(${n}::timestamptz AT TIME ZONE {tz})")
+        self._select = (
+            f"SELECT {self._ts}, coalesce(\"value\"::float8, 'NaN'::float8) FROM {self.table} "
+            'WHERE "time" IS NOT NULL'
+        )
+
+    @staticmethod
+    def qualified_name(spec: SeriesSpec) -> str:
+        table = quote_ident(spec.table)
+        return f"{quote_ident(spec.schema)}.{table}" if spec.schema else table
+
+    def all_rows(self) -> str:
+        return f'{self._select} ORDER BY "time"'
+
+    def rows_from(self) -> str:
+        """Rows at or after $1 (inclusive, so equal timestamps are seen again)."""
+        return f'{self._select} AND "time" >= {self._p(1)} ORDER BY "time"'
+
+    def rows_between(self, *, end_inclusive: bool) -> str:
+        op = "<=" if end_inclusive else "<"
+        return f'{self._select} AND "time" >= {self._p(1)} AND "time" {op} {self._p(2)} ORDER BY "time"'
+
+    def cutoff_for_newest(self) -> str:
+        """The time of the $1-th newest row: where a bounded load starts."""
+        return f'SELECT {self._ts} FROM {self.table} WHERE "time" IS NOT NULL ORDER BY "time" DESC OFFSET $1 LIMIT 1'
+
+    def first_time(self) -> str:
+        return f'SELECT {self._ts} FROM {self.table} WHERE "time" IS NOT NULL ORDER BY "time" LIMIT 1'
+
+    def count_before(self) -> str:
+        return f'SELECT count(*) FROM {self.table} WHERE "time" < {self._p(1)}'
+
+    def estimated_rows(self) -> str:
+        return "SELECT reltuples::float8 FROM pg_class WHERE oid = to_regclass($1)"
+
+    def minute_counts(self) -> str:
+        """Row counts per UTC minute in [$1, $2), for reconciliation."""
+        return (
+            f"SELECT floor(extract(epoch FROM {self._ts}) / 60)::int8 AS minute, count(*)::int8 AS n "
+            f'FROM {self.table} WHERE "time" >= {self._p(1)} AND "time" < {self._p(2)} GROUP BY 1'
+        )
+
+    def stats_between(self) -> str:
+        return (
+            'SELECT count("value"), min("value"), max("value"), avg("value") '
+            f'FROM {self.table} WHERE "time" >= {self._p(1)} AND "time" <= {self._p(2)}'
+        )
+
+    def last_between(self) -> str:
+        return (
+            f'SELECT {self._ts} AS t, "value" FROM {self.table} WHERE "time" >= {self._p(1)} '
+            f'AND "time" <= {self._p(2)} AND "value" IS NOT NULL ORDER BY "time" DESC LIMIT 1'
+        )
+
+
+def decode_copy(data: bytes | bytearray | memoryview) -> Rows:
+    """Decode a binary COPY stream of (timestamptz, float8) rows with no NULLs."""
+    buf = memoryview(data)
+    if len(buf) < 19 or bytes(buf[:11]) != _COPY_SIGNATURE:
+        raise ValueError("not a binary COPY stream")
+    ext = int.from_bytes(buf[15:19], "big")
+    body = buf[19 + ext :]
+    # The stream ends with a 2-byte trailer (-1).
+    n = (len(body) - 2) // _ROW.itemsize
+    if n <= 0:
+        return empty_rows()
+    rec = np.frombuffer(body, dtype=_ROW, count=n)
+    if not (np.all(rec["n"] == 2) and np.all(rec["l1"] == 8) and np.all(rec["l2"] == 8)):
+        raise ValueError("unexpected row layout in binary COPY stream")
+    t = rec["t"].astype(np.int64)
+    t += _PG_EPOCH_US
+    return t, rec["v"].astype(np.float64)
+
+
+async def read_rows(conn: asyncpg.Connection, sql: str, *args: object) -> Rows:
+    """Run a query that selects (timestamptz, float8) and return its rows as arrays."""
+    chunks: list[bytes] = []
+
+    async def sink(chunk: bytes) -> None:
+        chunks.append(chunk)
+
+    output: Callable[[bytes], Awaitable[None]] = sink
+    await conn.copy_from_query(sql, *args, output=output, format="binary")
+    data = b"".join(chunks)
+    chunks.clear()
+    return decode_copy(data)

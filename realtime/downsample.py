@@ -1,0 +1,40 @@
+"""M4 downsampling: per pixel column keep the first, last, min and max sample.
+
+A line drawn through M4 points is pixel-identical to one drawn through every
+row, so spikes survive however wide the window. The kernel is tsdownsample's
+(Rust, SIMD): about 11 ms for 10 M points on these machines.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from tsdownsample import M4Downsampler
+
+from realtime.db import F64, I64, Rows
+
+__all__ = ["m4", "m4_indices"]
+
+_M4 = M4Downsampler()
+
+
+def m4_indices(t: I64, v: F64, columns: int, *, has_nulls: bool) -> I64:
+    """Indices (sorted) of the M4 samples of (t, v) over ``columns`` pixel columns."""
+    n = int(t.size)
+    if n <= 4 * columns:
+        return np.arange(n, dtype=np.int64)
+    idx = np.asarray(_M4.downsample(t, v, n_out=4 * columns), dtype=np.int64)
+    if has_nulls:
+        # Keep one NULL per column that has one, so the chart shows the break.
+        nulls = np.flatnonzero(np.isnan(v))
+        if nulls.size:
+            span = max(int(t[-1]) - int(t[0]), 1)
+            column = (t[nulls] - t[0]) * columns // (span + 1)
+            _, first = np.unique(column, return_index=True)
+            idx = np.union1d(idx, nulls[first])
+    return np.unique(idx)
+
+
+def m4(rows: Rows, columns: int, *, has_nulls: bool = True) -> Rows:
+    t, v = rows
+    idx = m4_indices(t, v, columns, has_nulls=has_nulls)
+    return t[idx], v[idx]

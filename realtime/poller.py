@@ -1,0 +1,234 @@
+"""One poller per table: load once, then fetch only unseen rows.
+
+Three ways rows can arrive, and how each is caught:
+
+* newer than the newest stored row: ``time >= newest`` every poll;
+* at the newest timestamp, committed after a row with that timestamp was
+  seen: the same query returns every row at ``newest``, and the multiset
+  difference against the stored ones is what is new;
+* older (store-and-forward backfill): a cheap reconciliation compares
+  per-minute row counts over a recent horizon with the store, and fetches
+  only the minutes that differ.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections import Counter
+from collections.abc import Iterable
+
+import asyncpg
+import numpy as np
+
+from realtime.config import SeriesSpec, Settings
+from realtime.db import CONNECTION_ERRORS, F64, I64, Rows, SeriesSql, TableMissing, dt_from_us, probe_table, read_rows
+from realtime.health import DbHealth
+from realtime.hub import Hub
+from realtime.store import Batch, SeriesData
+
+__all__ = ["Poller", "append_message"]
+
+log = logging.getLogger(__name__)
+
+MINUTE_US = 60_000_000
+# Minutes fetched per reconciliation round, so a big backfill spreads out.
+_MAX_MINUTES_PER_ROUND = 120
+_RETRY_MISSING = 5.0
+_MAX_BACKOFF = 5.0
+
+
+def append_message(key: str, t: I64, v: F64, *, seq: int, late: bool, replay: bool) -> dict[str, object]:
+    return {"type": "append", "series": key, "t": t // 1000, "v": v, "seq": seq, "late": late, "replay": replay}
+
+
+def _value_key(x: float) -> float | None:
+    return None if math.isnan(x) else x
+
+
+def _missing(db: Iterable[tuple[int, float]], have: Iterable[tuple[int, float]]) -> list[tuple[int, float]]:
+    """Rows in ``db`` beyond those in ``have``, as a multiset (NaN equals NaN)."""
+    remaining = Counter((t, _value_key(v)) for t, v in have)
+    out: list[tuple[int, float]] = []
+    for t, v in db:
+        k = (t, _value_key(v))
+        if remaining[k] > 0:
+            remaining[k] -= 1
+        else:
+            out.append((t, v))
+    return out
+
+
+def _pairs(rows: Rows) -> list[tuple[int, float]]:
+    return list(zip(rows[0].tolist(), rows[1].tolist()))
+
+
+class Poller:
+    def __init__(
+        self, spec: SeriesSpec, settings: Settings, pool: asyncpg.Pool, series: SeriesData, hub: Hub, health: DbHealth
+    ) -> None:
+        self.spec = spec
+        self.settings = settings
+        self.pool = pool
+        self.series = series
+        self.hub = hub
+        self.health = health
+        self.sql: SeriesSql | None = None
+        self._next_reconcile = 0.0
+        self._warned_deleted = False
+
+    async def run(self) -> None:
+        interval = self.settings.poll_interval
+        backoff = interval
+        while True:
+            try:
+                async with self.pool.acquire() as conn:
+                    await self.step(conn)
+                self.health.ok()
+                backoff = delay = interval
+            except TableMissing as exc:
+                self._mark("missing", str(exc))
+                self.health.ok()
+                delay = max(interval, _RETRY_MISSING)
+            except asyncpg.UndefinedTableError as exc:
+                # Dropped while we watched: keep what we have, look for it again.
+                self.sql = None
+                self.series.loaded = False
+                self._mark("missing", str(exc))
+                delay = max(interval, _RETRY_MISSING)
+            except (*CONNECTION_ERRORS, asyncio.TimeoutError) as exc:
+                self.health.down(exc)
+                backoff = delay = min(backoff * 2, _MAX_BACKOFF)
+            except asyncpg.PostgresError as exc:
+                # Reachable but refusing, e.g. no SELECT privilege.
+                self._mark("error", str(exc).splitlines()[0])
+                self.health.ok()
+                delay = max(interval, _RETRY_MISSING)
+            await asyncio.sleep(delay)
+
+    def _mark(self, state: str, error: str) -> None:
+        if self.series.state != state or self.series.error != error:
+            log.warning("series %s: %s", self.spec.key, error)
+        self.series.state, self.series.error = state, error
+
+    async def step(self, conn: asyncpg.Connection) -> None:
+        if self.sql is None or not self.series.loaded:
+            await self.load(conn)
+            return
+        await self.poll(conn)
+        if time.monotonic() >= self._next_reconcile:
+            self._next_reconcile = time.monotonic() + self.settings.reconcile_interval
+            await self.reconcile(conn)
+
+    async def load(self, conn: asyncpg.Connection) -> None:
+        """Bulk-read the table into the store, within the memory budget/horizon."""
+        info = await probe_table(conn, self.spec)
+        sql = SeriesSql(self.spec, self.settings.data_timezone, info)
+        budget = self.settings.store_max_points
+        start: int | None = None
+        estimate = await conn.fetchval(sql.estimated_rows(), sql.table)
+        if estimate is not None and estimate > 0.8 * budget:
+            cutoff = await conn.fetchval(sql.cutoff_for_newest(), budget - 1)
+            start = _us(cutoff) if cutoff is not None else None
+        if self.settings.store_horizon is not None:
+            newest = await conn.fetchval(sql.cutoff_for_newest(), 0)
+            if newest is not None:
+                edge = _us(newest) - int(self.settings.store_horizon * 1_000_000)
+                start = edge if start is None else max(start, edge)
+        started = time.perf_counter()
+        if start is None:
+            rows = await read_rows(conn, sql.all_rows())
+            self.series.replace(rows, covered_from=None)
+        else:
+            rows = await read_rows(conn, sql.rows_from(), dt_from_us(start))
+            first = await conn.fetchval(sql.first_time())
+            before = await conn.fetchval(sql.count_before(), dt_from_us(start))
+            self.series.replace(rows, covered_from=start, rows_before=int(before), first=_us(first) if first else None)
+        self.sql = sql
+        log.info(
+            "series %s: loaded %d rows in %.2fs (%d stored before)",
+            self.spec.key,
+            rows[0].size,
+            time.perf_counter() - started,
+            self.series.rows_before,
+        )
+        # Anyone who drew this series before the load must redraw it.
+        self.hub.publish({"type": "resync", "series": [self.spec.key]})
+        self._next_reconcile = time.monotonic() + self.settings.reconcile_interval
+
+    async def poll(self, conn: asyncpg.Connection) -> Batch | None:
+        assert self.sql is not None
+        newest = self.series.newest
+        if newest is None:
+            t, v = await read_rows(conn, self.sql.all_rows())
+        else:
+            t, v = await read_rows(conn, self.sql.rows_from(), dt_from_us(newest))
+            # Rows at exactly `newest` may be ones we hold or ones committed since.
+            k = int(np.searchsorted(t, newest, "right"))
+            if k:
+                have = self.series.values_at(newest)
+                extra = _missing(_pairs((t[:k], v[:k])), ((newest, float(x)) for x in have.tolist()))
+                et = np.array([r[0] for r in extra], dtype=np.int64)
+                ev = np.array([r[1] for r in extra], dtype=np.float64)
+                t, v = np.concatenate((et, t[k:])), np.concatenate((ev, v[k:]))
+        return self._merge(t, v)
+
+    async def reconcile(self, conn: asyncpg.Connection) -> Batch | None:
+        """Find rows inserted behind the newest one, minute by minute."""
+        assert self.sql is not None
+        series = self.series
+        newest = series.newest
+        if newest is None:
+            return None
+        lo = (newest - int(self.settings.reconcile_horizon * 1_000_000)) // MINUTE_US * MINUTE_US
+        if series.covered_from is not None:
+            lo = max(lo, -(-series.covered_from // MINUTE_US) * MINUTE_US)
+        hi = newest
+        if lo >= hi:
+            return None
+        records = await conn.fetch(self.sql.minute_counts(), dt_from_us(lo), dt_from_us(hi))
+        db_counts = {int(r["minute"]): int(r["n"]) for r in records}
+        i0, i1 = series.bounds(lo, hi - 1)
+        minutes, counts = np.unique(series.t[i0:i1] // MINUTE_US, return_counts=True)
+        store_counts = dict(zip(minutes.tolist(), counts.tolist()))
+        differing = sorted(m for m in db_counts.keys() | store_counts.keys() if db_counts.get(m) != store_counts.get(m))
+        new: list[tuple[int, float]] = []
+        for minute in differing[:_MAX_MINUTES_PER_ROUND]:
+            a, b = minute * MINUTE_US, min((minute + 1) * MINUTE_US, hi)
+            db_rows = await read_rows(conn, self.sql.rows_between(end_inclusive=False), dt_from_us(a), dt_from_us(b))
+            j0, j1 = series.bounds(a, b - 1)
+            if db_rows[0].size < j1 - j0 and not self._warned_deleted:
+                self._warned_deleted = True
+                log.warning("series %s: rows were deleted from the table; the store keeps them", self.spec.key)
+            new.extend(_missing(_pairs(db_rows), _pairs((series.t[j0:j1], series.v[j0:j1]))))
+        if not new:
+            return None
+        log.info("series %s: reconciliation found %d late rows", self.spec.key, len(new))
+        t = np.array([r[0] for r in new], dtype=np.int64)
+        v = np.array([r[1] for r in new], dtype=np.float64)
+        return self._merge(t, v)
+
+    def _merge(self, t: I64, v: F64) -> Batch | None:
+        # Merge and publish with no await in between: a subscribing client
+        # sees these rows either in its replay or in this message, never both.
+        batch = self.series.merge(t, v)
+        if batch is None:
+            return None
+        self.hub.publish(append_message(self.spec.key, batch.t, batch.v, seq=batch.seq, late=batch.late, replay=False))
+        horizon = self.settings.store_horizon
+        self.series.trim(
+            max_points=self.settings.store_max_points,
+            horizon_us=int(horizon * 1_000_000) if horizon is not None else None,
+        )
+        return batch
+
+
+def _us(value: object) -> int:
+    """A timestamptz from asyncpg (aware datetime) → epoch µs."""
+    from datetime import datetime, timezone
+
+    assert isinstance(value, datetime)
+    delta = value - datetime(1970, 1, 1, tzinfo=timezone.utc)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds

@@ -1,0 +1,234 @@
+"""The in-memory columnar store: one sorted (t, v) buffer per series.
+
+Buffers grow geometrically with a live window ``[off, off + n)``, so appends
+are amortised O(1) and dropping old rows is an offset bump. Late rows are
+merged into the tail in place, keeping the series sorted. All methods are
+synchronous: the event loop's single thread is the lock, which is what lets
+the poller and the WebSocket handler agree on exactly which rows a client has.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from realtime.db import F64, I64, Rows
+
+__all__ = ["Batch", "SeriesData", "Store"]
+
+_GROWTH = 1.25
+_MIN_CAPACITY = 4096
+_LATE_LOG = 4096
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Rows merged in one step; what a WebSocket ``append`` carries."""
+
+    t: I64
+    v: F64
+    seq: int
+    late: bool
+
+
+class SeriesData:
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self._t: I64 = np.empty(0, dtype=np.int64)
+        self._v: F64 = np.empty(0, dtype=np.float64)
+        self._off = 0
+        self.n = 0
+        self.seq = 0
+        # The store holds every table row at or after covered_from (None: all rows).
+        self.covered_from: int | None = None
+        self.rows_before = 0
+        self.first_db: int | None = None
+        self.state = "loading"
+        self.error: str | None = None
+        self.loaded = False
+        self.null_count = 0
+        # (seq, oldest t) of batches that landed at or before the newest row:
+        # a reconnecting client whose ``since`` is past that t missed them.
+        self._late: deque[tuple[int, int]] = deque(maxlen=_LATE_LOG)
+        self._late_floor = 0
+
+    # -- views -----------------------------------------------------------
+    @property
+    def t(self) -> I64:
+        return self._t[self._off : self._off + self.n]
+
+    @property
+    def v(self) -> F64:
+        return self._v[self._off : self._off + self.n]
+
+    @property
+    def newest(self) -> int | None:
+        return int(self._t[self._off + self.n - 1]) if self.n else None
+
+    @property
+    def oldest(self) -> int | None:
+        return int(self._t[self._off]) if self.n else None
+
+    @property
+    def first(self) -> int | None:
+        """The table's first row time, which may be older than the store's."""
+        return self.first_db if self.first_db is not None else self.oldest
+
+    @property
+    def count(self) -> int:
+        return self.rows_before + self.n
+
+    @property
+    def nbytes(self) -> int:
+        return int(self._t.nbytes + self._v.nbytes)
+
+    def covers(self, start: int) -> bool:
+        return self.loaded and (self.covered_from is None or start >= self.covered_from)
+
+    def bounds(self, start: int, end: int) -> tuple[int, int]:
+        """Index range of rows with start <= t <= end."""
+        t = self.t
+        return int(np.searchsorted(t, start, "left")), int(np.searchsorted(t, end, "right"))
+
+    def rows_after(self, since: int) -> Rows:
+        t = self.t
+        i = int(np.searchsorted(t, since, "right"))
+        return t[i:].copy(), self.v[i:].copy()
+
+    def values_at(self, t0: int) -> F64:
+        i0, i1 = self.bounds(t0, t0)
+        return self.v[i0:i1]
+
+    def typical_interval(self, sample: int = 2000) -> float | None:
+        """Median spacing of the newest rows, in microseconds."""
+        if self.n < 3:
+            return None
+        d = np.diff(self.t[-sample:])
+        d = d[d > 0]
+        return float(np.median(d)) if d.size else None
+
+    # -- writes ----------------------------------------------------------
+    def replace(self, rows: Rows, *, covered_from: int | None, rows_before: int = 0, first: int | None = None) -> None:
+        """Install a bulk load; rows must be sorted by time."""
+        t, v = rows
+        n = int(t.size)
+        cap = max(_MIN_CAPACITY, n + n // 8)
+        self._t = np.empty(cap, dtype=np.int64)
+        self._v = np.empty(cap, dtype=np.float64)
+        self._t[:n] = t
+        self._v[:n] = v
+        self._off, self.n = 0, n
+        self.covered_from = covered_from
+        self.rows_before = rows_before
+        self.first_db = first
+        self.null_count = int(np.count_nonzero(np.isnan(v)))
+        self.loaded = True
+        self.state = "ok" if n or rows_before else "empty"
+        self.error = None
+        # Clients holding an older snapshot cannot be patched: make them reload.
+        self._late.clear()
+        self.seq += 1
+        self._late_floor = self.seq
+
+    def _reserve(self, extra: int) -> None:
+        need = self.n + extra
+        if self._off + need <= self._t.size:
+            return
+        if need <= self._t.size * 0.75:
+            # Plenty of room once the dropped prefix is reclaimed.
+            self._t[: self.n] = self._t[self._off : self._off + self.n]
+            self._v[: self.n] = self._v[self._off : self._off + self.n]
+            self._off = 0
+            return
+        cap = max(_MIN_CAPACITY, int(need * _GROWTH))
+        t = np.empty(cap, dtype=np.int64)
+        v = np.empty(cap, dtype=np.float64)
+        t[: self.n] = self.t
+        v[: self.n] = self.v
+        self._t, self._v, self._off = t, v, 0
+
+    def merge(self, t: I64, v: F64) -> Batch | None:
+        """Insert new rows (any order), keeping the series sorted; None if empty."""
+        if t.size == 0:
+            return None
+        order = np.argsort(t, kind="stable")
+        t, v = t[order], v[order]
+        newest = self.newest
+        late = newest is not None and int(t[0]) <= newest
+        k = int(t.size)
+        self._reserve(k)
+        end = self._off + self.n
+        if not late:
+            self._t[end : end + k] = t
+            self._v[end : end + k] = v
+        else:
+            # Merge the new rows into the tail that follows the first of them;
+            # existing rows keep their place before equal timestamps.
+            pos = int(np.searchsorted(self.t, t[0], "right"))
+            tail_t = np.concatenate((self.t[pos:], t))
+            tail_v = np.concatenate((self.v[pos:], v))
+            order = np.argsort(tail_t, kind="stable")
+            s = self._off + pos
+            self._t[s : end + k] = tail_t[order]
+            self._v[s : end + k] = tail_v[order]
+            self._late.append((self.seq + 1, int(t[0])))
+        self.n += k
+        self.null_count += int(np.count_nonzero(np.isnan(v)))
+        self.seq += 1
+        if self.state in ("empty", "loading") and self.loaded:
+            self.state = "ok"
+        return Batch(t=t, v=v, seq=self.seq, late=late)
+
+    def trim(self, *, max_points: int, horizon_us: int | None) -> None:
+        """Drop the oldest rows beyond the budget; they stay readable via SQL."""
+        drop = 0
+        if self.n > max_points:
+            # Drop a little extra so trimming is rare.
+            drop = self.n - max_points + max_points // 20
+        if horizon_us is not None and self.n:
+            newest = self.newest
+            assert newest is not None
+            drop = max(drop, int(np.searchsorted(self.t, newest - horizon_us, "left")))
+        drop = min(drop, self.n)
+        if drop <= 0:
+            return
+        # Never split rows sharing a timestamp across the boundary.
+        cut = int(self.t[drop]) if drop < self.n else int(self.t[-1]) + 1
+        drop = int(np.searchsorted(self.t, cut, "left"))
+        self.null_count -= int(np.count_nonzero(np.isnan(self.v[:drop])))
+        self.rows_before += drop
+        self._off += drop
+        self.n -= drop
+        self.covered_from = cut
+        if self.first_db is None and drop:
+            self.first_db = cut
+
+    def needs_resync(self, since: int, seq: int) -> bool:
+        """Did a client holding ``seq`` miss late rows at or before ``since``?"""
+        if seq >= self.seq:
+            return False
+        if seq < self._late_floor:
+            return True
+        return any(s > seq and t0 <= since for s, t0 in self._late)
+
+
+class Store:
+    def __init__(self, keys: list[str]) -> None:
+        self.series: dict[str, SeriesData] = {k: SeriesData(k) for k in keys}
+
+    def __getitem__(self, key: str) -> SeriesData:
+        return self.series[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.series
+
+    def newest(self) -> int | None:
+        values = [s.newest for s in self.series.values() if s.newest is not None]
+        return max(values) if values else None
+
+    @property
+    def nbytes(self) -> int:
+        return sum(s.nbytes for s in self.series.values())
+

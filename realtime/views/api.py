@@ -1,0 +1,155 @@
+"""JSON routes: the series list, windowed history (M4) and window statistics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from realtime.app import Context, context
+from realtime.config import SeriesSpec
+from realtime.db import CONNECTION_ERRORS, Rows, dt_from_us, read_rows
+from realtime.downsample import m4
+from realtime.errors import ApiError
+from realtime.params import format_iso, parse_points, parse_window
+from realtime.store import SeriesData
+
+__all__ = ["JSON", "lookup", "series_data", "series_list", "series_stats", "stale_after_ms"]
+
+
+class JSON(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def lookup(ctx: Context, key: str, parameter: str = "key") -> tuple[SeriesSpec, SeriesData]:
+    spec = ctx.settings.series_by_key().get(key)
+    if spec is None:
+        raise ApiError(404, f"unknown series {key!r}", parameter)
+    return spec, ctx.store[key]
+
+
+def stale_after_ms(spec: SeriesSpec, series: SeriesData) -> float:
+    """How long without a sample before the latest value counts as stale."""
+    if spec.stale_after is not None:
+        return spec.stale_after * 1000
+    interval = series.typical_interval()
+    # Ten typical intervals, but never under 10 s: sampling is irregular.
+    return max(10_000.0, 10 * interval / 1000) if interval else 60_000.0
+
+
+def describe(spec: SeriesSpec, series: SeriesData) -> dict[str, Any]:
+    interval = series.typical_interval()
+    return {
+        "key": spec.key,
+        "table": spec.table,
+        "name": spec.name,
+        "unit": spec.unit,
+        "first": format_iso(series.first),
+        "last": format_iso(series.newest),
+        "count": series.count,
+        "state": series.state,
+        "error": series.error,
+        "interval_ms": round(interval / 1000, 3) if interval else None,
+        "stale_after_ms": stale_after_ms(spec, series),
+        "low": spec.low,
+        "high": spec.high,
+        "seq": series.seq,
+    }
+
+
+async def series_list(request: Request) -> Response:
+    ctx = context(request)
+    return JSON([describe(spec, ctx.store[spec.key]) for spec in ctx.settings.series])
+
+
+async def _read_db(ctx: Context, spec: SeriesSpec, start: int, end: int) -> Rows:
+    """Rows of [start, end] from PostgreSQL, for windows older than the store."""
+    poller = ctx.pollers.get(spec.key)
+    sql = poller.sql if poller is not None and poller.sql is not None else None
+    if ctx.pool is None or sql is None:
+        raise ApiError(503, "the database is unavailable; this range is not in memory")
+    try:
+        async with ctx.pool.acquire() as conn:
+            return await read_rows(conn, sql.rows_between(end_inclusive=True), dt_from_us(start), dt_from_us(end))
+    except CONNECTION_ERRORS:
+        raise ApiError(503, "the database is unavailable; this range is not in memory") from None
+
+
+async def window_rows(ctx: Context, spec: SeriesSpec, series: SeriesData, start: int, end: int) -> Rows:
+    if series.covers(start):
+        i0, i1 = series.bounds(start, end)
+        return series.t[i0:i1], series.v[i0:i1]
+    if not series.loaded:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+    return await _read_db(ctx, spec, start, end)
+
+
+async def series_data(request: Request) -> Response:
+    ctx = context(request)
+    spec, series = lookup(ctx, request.path_params["key"])
+    q = request.query_params
+    points = parse_points(q.get("points"), ctx.settings.default_points, ctx.settings.max_points)
+    window = parse_window(q.get("start"), q.get("end"), series.newest)
+    body: dict[str, Any] = {"key": spec.key, "state": series.state, "seq": series.seq}
+    if window is None:
+        body.update(start=None, end=None, t=[], v=[], downsampled=False, count=0)
+        return JSON(body)
+    start, end = window
+    # Snapshot seq before any await: the rows below are at least this fresh.
+    seq = series.seq
+    t, v = await window_rows(ctx, spec, series, start, end)
+    n = int(t.size)
+    if n > points:
+        t, v = m4((t, v), points, has_nulls=series.null_count > 0 or not series.covers(start))
+    body.update(
+        seq=seq,
+        start=start // 1000,
+        end=end // 1000,
+        t=t // 1000,
+        v=v,
+        downsampled=int(t.size) < n,
+        count=n,
+    )
+    return JSON(body)
+
+
+def _stats(rows: Rows, nulls_possible: bool) -> dict[str, Any]:
+    t, v = rows
+    if nulls_possible:
+        keep = ~np.isnan(v)
+        t, v = t[keep], v[keep]
+    if v.size == 0:
+        return {"count": 0, "min": None, "max": None, "mean": None, "last": None, "last_t": None}
+    return {
+        "count": int(v.size),
+        "min": float(v.min()),
+        "max": float(v.max()),
+        "mean": float(v.sum() / v.size),
+        "last": float(v[-1]),
+        "last_t": int(t[-1]) // 1000,
+    }
+
+
+async def series_stats(request: Request) -> Response:
+    ctx = context(request)
+    spec, series = lookup(ctx, request.path_params["key"])
+    q = request.query_params
+    window = parse_window(q.get("start"), q.get("end"), series.newest)
+    if window is None:
+        return JSON({"key": spec.key, "start": None, "end": None, **_stats(_no_rows(), False)})
+    start, end = window
+    rows = await window_rows(ctx, spec, series, start, end)
+    stats = _stats(rows, series.null_count > 0 or not series.covers(start))
+    return JSON({"key": spec.key, "start": start // 1000, "end": end // 1000, **stats})
+
+
+def _no_rows() -> Rows:
+    return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+
+

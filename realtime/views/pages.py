@@ -1,0 +1,70 @@
+"""The dashboard page and the health routes."""
+
+from __future__ import annotations
+
+
+
+import orjson
+from jinja2 import Environment, FileSystemLoader, TemplateNotFound, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from realtime.app import PACKAGE_DIR, Context, context
+from realtime.views.api import JSON
+
+__all__ = ["healthz", "index", "readyz"]
+
+_TEMPLATES = PACKAGE_DIR / "templates"
+_env = Environment(loader=FileSystemLoader(_TEMPLATES), autoescape=select_autoescape(["html"]))
+
+
+def _asset_version() -> str:
+    js = PACKAGE_DIR / "static" / "app.js"
+    return str(int(js.stat().st_mtime)) if js.exists() else "0"
+
+
+def boot(ctx: Context) -> dict[str, object]:
+    s = ctx.settings
+    return {
+        "demo": s.demo,
+        "ws_path": "/ws",
+        "default_points": s.default_points,
+        "max_points": s.max_points,
+        "data_timezone": s.data_timezone,
+        "series": [
+            {"key": x.key, "name": x.name, "unit": x.unit, "low": x.low, "high": x.high, "stale_after": x.stale_after}
+            for x in s.series
+        ],
+    }
+
+
+async def index(request: Request) -> Response:
+    ctx = context(request)
+    try:
+        template = _env.get_template("index.html")
+    except TemplateNotFound:
+        return HTMLResponse(
+            "<h1>Frontend not built</h1><p>Run <code>scripts/build-frontend</code> or reinstall the package.</p>",
+            status_code=503,
+        )
+    # "</" inside the JSON would end the <script> element early.
+    boot_json = orjson.dumps(boot(ctx)).decode().replace("</", "<\\/")
+    html = template.render(boot_json=boot_json, demo=ctx.settings.demo, asset_version=_asset_version())
+    return HTMLResponse(html, headers={"Cache-Control": "no-cache"})
+
+
+async def healthz(request: Request) -> Response:
+    return JSON({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    ctx = context(request)
+    body = {
+        "database": ctx.health.state,
+        "since": ctx.health.snapshot()["since"],
+        "error": ctx.health.error,
+        "series": {k: s.state for k, s in ctx.store.series.items()},
+    }
+    return JSON(body, status_code=200 if ctx.health.state == "up" else 503)
+
+

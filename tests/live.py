@@ -1,0 +1,69 @@
+"""Run the real app on a real port, in a thread, for WebSocket and browser tests."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import uvicorn
+from starlette.applications import Starlette
+
+from realtime.app import Context, create_app
+from realtime.config import Settings
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, interval: float = 0.05) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(interval)
+
+
+class LiveServer:
+    def __init__(self, app: Starlette, port: int) -> None:
+        self.app = app
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.ws_url = f"ws://127.0.0.1:{port}/ws"
+
+    @property
+    def ctx(self) -> Context:
+        ctx = self.app.state.ctx
+        assert isinstance(ctx, Context)
+        return ctx
+
+    def loaded(self) -> bool:
+        return all(s.loaded or s.state in ("missing", "error") for s in self.ctx.store.series.values())
+
+
+@contextmanager
+def serve(settings: Settings) -> Iterator[LiveServer]:
+    app = create_app(settings)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+
+    def run() -> None:
+        asyncio.run(server.serve())
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    live = LiveServer(app, port)
+    try:
+        wait_until(lambda: server.started, timeout=15)
+        wait_until(live.loaded, timeout=15)
+        yield live
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
