@@ -1,0 +1,163 @@
+"""End-to-end delivery: PostgreSQL → poller → hub → WebSocket, on a real server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+import httpx
+import pytest
+
+from tests.live import LiveServer, serve, wait_until
+from tests.pg import TestDb
+from tests.wsclient import Viewer
+
+T0 = datetime(2026, 1, 10, 8, 0, 0)
+
+
+def ms(dt: datetime) -> int:
+    return round((dt - datetime(1970, 1, 1)).total_seconds() * 1000)
+
+
+@pytest.fixture
+def history(db: TestDb) -> TestDb:
+    asyncio.run(db.insert("temperature", [(T0 + timedelta(seconds=i), 37.0) for i in range(600)]))
+    asyncio.run(db.insert("ph", [(T0 + timedelta(seconds=i), 7.1) for i in range(0, 600, 3)]))
+    return db
+
+
+@pytest.fixture
+def server(history: TestDb) -> Iterator[LiveServer]:
+    with serve(history.settings()) as live:
+        yield live
+
+
+def viewers(server: LiveServer, n: int) -> list[Viewer]:
+    out = [Viewer(server.ws_url) for _ in range(n)]
+    for v in out:
+        v.subscribe()
+        v.pump(0.1)
+    return out
+
+
+def test_hello_reports_database_and_sequence(server: LiveServer) -> None:
+    v = Viewer(server.ws_url)
+    v.pump(0.3)
+    hello = v.of_type("hello")[0]
+    assert hello["db"]["state"] == "up"
+    assert set(hello["seq"]) == {"temperature", "ph", "do", "pressure"}
+    v.close()
+
+
+def test_every_row_reaches_every_viewer_once_even_sharing_a_timestamp(server: LiveServer, history: TestDb) -> None:
+    """Regression: a poller asking only for time > last never sees a second row
+    committed later at the same timestamp. The poller re-reads time >= last and
+    takes the multiset difference with the stored rows."""
+    vs = viewers(server, 3)
+    t1 = T0 + timedelta(seconds=700)
+    asyncio.run(history.insert("temperature", [(t1, 38.0)]))
+    for v in vs:
+        v.wait_for(lambda v: v.count("temperature")[(ms(t1), 38.0)] == 1)
+    # Same timestamp, committed after the first was delivered: a new value and
+    # an exact duplicate of the first row.
+    asyncio.run(history.insert("temperature", [(t1, 38.5)]))
+    asyncio.run(history.insert("temperature", [(t1, 38.0)]))
+    asyncio.run(history.insert("temperature", [(t1 + timedelta(milliseconds=1), None)]))
+    expected = Counter({(ms(t1), 38.0): 2, (ms(t1), 38.5): 1, (ms(t1) + 1, None): 1})
+    for v in vs:
+        v.wait_for(lambda v: sum(v.count("temperature").values()) >= 4)
+        v.pump(1.5)  # several more polls: nothing may repeat
+        assert v.count("temperature") == expected
+        v.close()
+
+
+def test_backfilled_row_reaches_viewers_within_15s_once(server: LiveServer, history: TestDb) -> None:
+    vs = viewers(server, 2)
+    newest = T0 + timedelta(seconds=599)
+    past = newest - timedelta(minutes=10)
+    asyncio.run(history.insert("temperature", [(past + timedelta(milliseconds=500), 36.0)]))
+    started = time.monotonic()
+    for v in vs:
+        v.wait_for(lambda v: v.count("temperature")[(ms(past) + 500, 36.0)] == 1, timeout=15)
+    assert time.monotonic() - started < 15
+    for v in vs:
+        v.pump(2.5)  # more reconciliation rounds: still exactly once
+        assert v.count("temperature") == Counter({(ms(past) + 500, 36.0): 1})
+        late = [m for m in v.of_type("append") if m["series"] == "temperature"]
+        assert late[-1]["late"] is True
+    r = httpx.get(f"{server.url}/api/series/temperature/data", params={"start": ms(past), "end": ms(past) + 1000})
+    assert (ms(past) + 500) in r.json()["t"]
+
+
+def test_reconnect_replays_the_gap_without_duplicates(server: LiveServer, history: TestDb) -> None:
+    first = Viewer(server.ws_url)
+    first.subscribe()
+    asyncio.run(history.insert("ph", [(T0 + timedelta(seconds=601), 7.2)]))
+    first.wait_for(lambda v: len(v.rows.get("ph", [])) == 1)
+    since = {"ph": first.last_time("ph")}
+    seq = dict(first.seq)
+    first.close()
+    # While disconnected: new rows, one sharing the last delivered timestamp.
+    asyncio.run(history.insert("ph", [(T0 + timedelta(seconds=602 + i), 7.3) for i in range(5)]))
+    wait_until(lambda: server.ctx.store["ph"].n == 200 + 6)
+    again = Viewer(server.ws_url)
+    again.subscribe(since=since, seq=seq)
+    again.wait_for(lambda v: len(v.rows.get("ph", [])) == 5)
+    replay = [m for m in again.of_type("append") if m["series"] == "ph"]
+    assert replay[0]["replay"] is True
+    asyncio.run(history.insert("ph", [(T0 + timedelta(seconds=610), 7.4)]))
+    again.wait_for(lambda v: len(v.rows.get("ph", [])) == 6)
+    again.pump(0.5)
+    times = [t for t, _ in again.rows["ph"]]
+    assert times == sorted(set(times)) and len(times) == 6
+    assert not again.of_type("resync")
+    again.close()
+
+
+def test_reconnect_after_missed_backfill_asks_for_resync(server: LiveServer, history: TestDb) -> None:
+    first = Viewer(server.ws_url)
+    first.subscribe()
+    asyncio.run(history.insert("ph", [(T0 + timedelta(seconds=601), 7.2)]))
+    first.wait_for(lambda v: len(v.rows.get("ph", [])) == 1)
+    since, seq = {"ph": first.last_time("ph")}, dict(first.seq)
+    first.close()
+    asyncio.run(history.insert("ph", [(T0 + timedelta(seconds=100, milliseconds=5), 6.9)]))
+    wait_until(lambda: server.ctx.store["ph"].n == 202, timeout=15)
+    again = Viewer(server.ws_url)
+    again.subscribe(since=since, seq=seq)
+    again.wait_for(lambda v: bool(v.of_type("resync")))
+    assert again.of_type("resync")[0]["series"] == ["ph"]
+    again.close()
+
+
+def test_bad_subscribe_gets_an_error_message_not_a_disconnect(server: LiveServer) -> None:
+    v = Viewer(server.ws_url)
+    v.conn.send("not json")
+    v.conn.send(json.dumps({"type": "subscribe", "since": {"nope": 1}}))
+    v.conn.send(json.dumps({"type": "subscribe", "since": {"ph": "x"}}))
+    v.pump(0.5)
+    errors = [m["error"] for m in v.of_type("error")]
+    assert len(errors) == 3 and "nope" in errors[1] and "since.ph" in errors[2]
+    v.subscribe()
+    v.pump(0.2)
+    v.close()
+
+
+def test_missing_table_shows_as_missing_while_others_work(history: TestDb) -> None:
+    asyncio.run(history.drop_table("pressure"))
+    with serve(history.settings()) as live:
+        series = {s["key"]: s for s in httpx.get(f"{live.url}/api/series").json()}
+        assert series["pressure"]["state"] == "missing"
+        assert "does not exist" in series["pressure"]["error"]
+        assert series["temperature"]["count"] == 600
+        r = httpx.get(f"{live.url}/api/series/pressure/data")
+        assert r.status_code == 200 and r.json()["t"] == []
+        v = Viewer(live.ws_url)
+        v.subscribe()
+        asyncio.run(history.insert("temperature", [(T0 + timedelta(seconds=900), 37.5)]))
+        v.wait_for(lambda v: len(v.rows.get("temperature", [])) == 1)
+        v.close()

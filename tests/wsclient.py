@@ -1,0 +1,71 @@
+"""A small synchronous WebSocket client that records what the server sends."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from typing import Any
+
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection, connect
+
+
+class Viewer:
+    """One browser's view of the feed: rows per series, and every message."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.messages: list[dict[str, Any]] = []
+        self.rows: dict[str, list[tuple[int, float | None]]] = {}
+        self.seq: dict[str, int] = {}
+        self.conn: ClientConnection = connect(url, open_timeout=10)
+
+    def subscribe(self, since: dict[str, int] | None = None, seq: dict[str, int] | None = None) -> None:
+        msg: dict[str, Any] = {"type": "subscribe"}
+        if since is not None:
+            msg["since"] = since
+        if seq is not None:
+            msg["seq"] = seq
+        self.conn.send(json.dumps(msg))
+
+    def pump(self, seconds: float = 0.2) -> None:
+        deadline = time.monotonic() + seconds
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            try:
+                raw = self.conn.recv(timeout=left)
+            except TimeoutError:
+                return
+            self._handle(json.loads(raw))
+
+    def _handle(self, msg: dict[str, Any]) -> None:
+        self.messages.append(msg)
+        if msg["type"] == "append":
+            key = msg["series"]
+            self.rows.setdefault(key, []).extend(zip(msg["t"], msg["v"]))
+            self.seq[key] = max(self.seq.get(key, 0), msg["seq"])
+
+    def wait_for(self, predicate: Any, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate(self):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"viewer did not see the expected data within {timeout}s: {self.messages[-5:]}")
+            self.pump(0.1)
+
+    def count(self, key: str) -> Counter[tuple[int, float | None]]:
+        return Counter(self.rows.get(key, []))
+
+    def of_type(self, kind: str) -> list[dict[str, Any]]:
+        return [m for m in self.messages if m["type"] == kind]
+
+    def last_time(self, key: str) -> int:
+        return max(t for t, _ in self.rows[key])
+
+    def close(self) -> None:
+        try:
+            self.conn.close()
+        except ConnectionClosed:
+            pass
