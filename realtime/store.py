@@ -197,13 +197,13 @@ class SeriesData:
         # Never split rows sharing a timestamp across the boundary.
         cut = int(self.t[drop]) if drop < self.n else int(self.t[-1]) + 1
         drop = int(np.searchsorted(self.t, cut, "left"))
+        if self.first_db is None:
+            self.first_db = self.oldest
         self.null_count -= int(np.count_nonzero(np.isnan(self.v[:drop])))
         self.rows_before += drop
         self._off += drop
         self.n -= drop
         self.covered_from = cut
-        if self.first_db is None and drop:
-            self.first_db = cut
 
     def needs_resync(self, since: int, seq: int) -> bool:
         """Did a client holding ``seq`` miss late rows at or before ``since``?"""

@@ -1,0 +1,67 @@
+"""Settings from the environment; the CLI's one-line errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from realtime.cli import main
+from realtime.config import DEFAULT_SERIES, ConfigError, load_settings
+
+PG = {"POSTGRES_HOST": "db", "POSTGRES_PORT": "5432", "POSTGRES_USER": "u", "POSTGRES_DB": "d"}
+
+
+def test_defaults() -> None:
+    s = load_settings(PG)
+    assert s.pg.host == "db" and s.pg.port == 5432 and s.pg.password == ""
+    assert s.port == 8888 and s.host == "0.0.0.0"
+    assert s.series == DEFAULT_SERIES
+    assert [x.name for x in s.series] == ["Temperature", "pH", "Dissolved oxygen", "Pressure"]
+    assert s.data_timezone == "UTC"
+
+
+def test_password_is_not_in_repr() -> None:
+    s = load_settings({**PG, "POSTGRES_PASSWORD": "hunter2"})
+    assert "hunter2" not in repr(s)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({}, "POSTGRES_HOST, POSTGRES_PORT, POSTGRES_USER, POSTGRES_DB"),
+        ({**PG, "POSTGRES_PORT": "x"}, "POSTGRES_PORT"),
+        ({**PG, "DATA_TIMEZONE": "Mars/Olympus"}, "DATA_TIMEZONE"),
+        ({**PG, "POLL_INTERVAL": "0"}, "POLL_INTERVAL"),
+        ({**PG, "PORT": "eighty"}, "PORT"),
+        ({**PG, "SERIES_FILE": "/nonexistent.json"}, "SERIES_FILE"),
+    ],
+)
+def test_bad_settings_name_the_variable(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_settings(env)
+
+
+def test_series_file_with_limits(tmp_path: Path) -> None:
+    path = tmp_path / "series.json"
+    path.write_text(
+        json.dumps([{"key": "t1", "table": "T/1", "name": "Temp", "unit": "°C", "low": 36.5, "high": 37.5}]),
+        encoding="utf-8",
+    )
+    s = load_settings({**PG, "SERIES_FILE": str(path)})
+    assert s.series[0].low == 36.5 and s.series[0].label == "Temp (°C)"
+    path.write_text(json.dumps([{"key": "Bad Key", "table": "x", "name": "x"}]), encoding="utf-8")
+    with pytest.raises(ConfigError, match="lowercase"):
+        load_settings({**PG, "SERIES_FILE": str(path)})
+
+
+def test_run_app_without_database_is_a_one_line_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in PG:
+        monkeypatch.delenv(name, raising=False)
+    assert main([]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0
+    assert err.startswith("run-app: error: missing environment variables: POSTGRES_HOST")

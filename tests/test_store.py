@@ -1,0 +1,107 @@
+"""The columnar store: sorted merges, late rows, trimming, resync bookkeeping."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from realtime.store import SeriesData
+
+
+def arr(*xs: float) -> np.ndarray:
+    return np.array(xs, dtype=np.float64)
+
+
+def ts(*xs: int) -> np.ndarray:
+    return np.array(xs, dtype=np.int64)
+
+
+def loaded(t: list[int], v: list[float] | None = None) -> SeriesData:
+    s = SeriesData("x")
+    tt = np.array(t, dtype=np.int64)
+    vv = np.array(v if v is not None else [float(i) for i in range(len(t))], dtype=np.float64)
+    s.replace((tt, vv), covered_from=None)
+    return s
+
+
+def test_appends_in_order_and_grows() -> None:
+    s = loaded([])
+    assert s.state == "empty"
+    for i in range(10_000):
+        batch = s.merge(ts(i * 10), arr(float(i)))
+        assert batch is not None and not batch.late
+    assert s.n == 10_000 and s.state == "ok"
+    assert np.all(np.diff(s.t) > 0)
+    assert s.v[-1] == 9999.0
+
+
+def test_late_rows_are_merged_in_place_and_flagged() -> None:
+    s = loaded([10, 20, 30, 40], [1, 2, 3, 4])
+    batch = s.merge(ts(25, 5), arr(9, 8))
+    assert batch is not None and batch.late
+    assert s.t.tolist() == [5, 10, 20, 25, 30, 40]
+    assert s.v.tolist() == [8, 1, 2, 9, 3, 4]
+    assert batch.t.tolist() == [5, 25]  # sorted for the client too
+
+
+def test_equal_timestamps_keep_arrival_order() -> None:
+    s = loaded([10, 20], [1, 2])
+    batch = s.merge(ts(20, 20), arr(3, 4))
+    assert batch is not None and batch.late  # shares the newest timestamp
+    assert s.t.tolist() == [10, 20, 20, 20]
+    assert s.values_at(20).tolist() == [2, 3, 4]
+
+
+def test_bounds_are_inclusive_and_rows_after_is_strict() -> None:
+    s = loaded([10, 20, 20, 30])
+    assert s.bounds(20, 20) == (1, 3)
+    assert s.bounds(0, 9) == (0, 0)
+    t, _ = s.rows_after(20)
+    assert t.tolist() == [30]
+
+
+def test_nulls_are_counted() -> None:
+    s = loaded([1, 2], [1.0, float("nan")])
+    assert s.null_count == 1
+    s.merge(ts(3), arr(float("nan")))
+    assert s.null_count == 2
+
+
+def test_trim_to_budget_moves_coverage_and_keeps_counts() -> None:
+    s = loaded(list(range(0, 1000, 1)))
+    s.trim(max_points=500, horizon_us=None)
+    assert s.n <= 500 and s.count == 1000
+    assert s.covered_from == int(s.t[0])
+    assert s.first == 0  # the table's first row is still known
+    assert s.covers(int(s.t[0])) and not s.covers(0)
+    # Appends after trimming reuse the freed prefix.
+    s.merge(ts(5000), arr(1.0))
+    assert s.t[-1] == 5000 and np.all(np.diff(s.t) >= 0)
+
+
+def test_trim_never_splits_an_instant() -> None:
+    s = loaded([1, 2, 2, 2, 3])
+    s.trim(max_points=3, horizon_us=None)
+    assert s.t.tolist() in ([3], [2, 2, 2, 3])
+
+
+def test_trim_by_horizon() -> None:
+    s = loaded([0, 100, 200, 300])
+    s.trim(max_points=10_000, horizon_us=150)
+    assert s.t.tolist() == [200, 300] and s.covered_from == 200
+
+
+def test_needs_resync_only_for_late_rows_at_or_before_since() -> None:
+    s = loaded([10, 20, 30])
+    seq = s.seq
+    s.merge(ts(40), arr(1))
+    assert not s.needs_resync(since=40, seq=seq)  # a replay covers it
+    s.merge(ts(15), arr(1))
+    assert s.needs_resync(since=40, seq=seq)
+    assert not s.needs_resync(since=10, seq=seq)  # the late row is after since: replay has it
+    assert not s.needs_resync(since=40, seq=s.seq)
+    assert s.needs_resync(since=40, seq=0)  # older than the last reload
+
+
+def test_typical_interval_is_the_median_spacing() -> None:
+    s = loaded([0, 1000, 2000, 3000, 60_000, 61_000])
+    assert s.typical_interval() == 1000.0
