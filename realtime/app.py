@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import anyio
 import asyncpg
@@ -27,7 +28,7 @@ __all__ = ["Context", "context", "create_app"]
 
 log = logging.getLogger(__name__)
 PACKAGE_DIR = Path(__file__).parent
-BackgroundTask = Callable[[], Awaitable[None]]
+BackgroundTask = Callable[[], Coroutine[Any, Any, None]]
 
 
 @dataclass
@@ -89,6 +90,6 @@ def create_app(settings: Settings, *, background: Sequence[BackgroundTask] = ())
         WebSocketRoute("/ws", ws.websocket_endpoint),
         Mount("/static", StaticFiles(directory=PACKAGE_DIR / "static", check_dir=False), name="static"),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=exception_handlers)  # type: ignore[arg-type]
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=exception_handlers)
     app.state.ctx = ctx
     return app

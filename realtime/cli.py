@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import uvicorn
 
-from realtime.app import create_app
+from realtime.app import BackgroundTask, create_app
 from realtime.config import ConfigError, Settings, load_settings
 
 __all__ = ["main"]
@@ -36,8 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _serve(settings: Settings, args: argparse.Namespace, app_background: Sequence[object] = ()) -> None:
-    app = create_app(settings, background=app_background)  # type: ignore[arg-type]
+def _serve(settings: Settings, args: argparse.Namespace, background: Sequence[BackgroundTask] = ()) -> None:
+    app = create_app(settings, background=background)
     config = uvicorn.Config(
         app,
         host=args.host or settings.host,

@@ -11,18 +11,21 @@ input reaches SQL only as bind parameters.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Any, TypeAlias
 
 import asyncpg
 import numpy as np
 import numpy.typing as npt
+from asyncpg.pool import PoolConnectionProxy
 
 from realtime.config import PgSettings, SeriesSpec
 
 __all__ = [
     "CONNECTION_ERRORS",
+    "Conn",
     "Rows",
     "SeriesSql",
     "TableMissing",
@@ -37,6 +40,7 @@ __all__ = [
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 Rows = tuple[I64, F64]
+Conn: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
 
 # PostgreSQL's binary timestamps count microseconds from 2000-01-01.
 _PG_EPOCH_US = 946_684_800_000_000
@@ -52,6 +56,7 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.InterfaceError,
     asyncpg.CannotConnectNowError,
     asyncpg.OperatorInterventionError,
+    asyncio.TimeoutError,  # not yet the builtin TimeoutError on 3.10
 )
 
 
@@ -99,7 +104,7 @@ class TableInfo:
     value_type: str
 
 
-async def probe_table(conn: asyncpg.Connection, spec: SeriesSpec) -> TableInfo:
+async def probe_table(conn: Conn, spec: SeriesSpec) -> TableInfo:
     """Check the table exists with usable columns; raise TableMissing if not."""
     name = SeriesSql.qualified_name(spec)
     rows = await conn.fetch(
@@ -126,11 +131,15 @@ class SeriesSql:
         # Naive timestamps are wall-clock times in data_timezone: convert at the
         # edges so comparisons stay on the bare column and use its index.
         self._ts = '"time"' if aware else f'("time" AT TIME ZONE {tz})'
-        self._p = (lambda n: f"${n}::timestamptz") if aware else (lambda n: f"(${n}::timestamptz AT TIME ZONE {tz})")
+        self._aware = aware
+        self._tz = tz
         self._select = (
-            f"SELECT {self._ts}, coalesce(\"value\"::float8, 'NaN'::float8) FROM {self.table} "
-            'WHERE "time" IS NOT NULL'
+            f'SELECT {self._ts}, coalesce("value"::float8, \'NaN\'::float8) FROM {self.table} WHERE "time" IS NOT NULL'
         )
+
+    def _p(self, n: int) -> str:
+        """Bind parameter n (an aware datetime) as a value comparable with the column."""
+        return f"${n}::timestamptz" if self._aware else f"(${n}::timestamptz AT TIME ZONE {self._tz})"
 
     @staticmethod
     def qualified_name(spec: SeriesSpec) -> str:
@@ -200,15 +209,14 @@ def decode_copy(data: bytes | bytearray | memoryview) -> Rows:
     return t, rec["v"].astype(np.float64)
 
 
-async def read_rows(conn: asyncpg.Connection, sql: str, *args: object) -> Rows:
+async def read_rows(conn: Conn, sql: str, *args: object) -> Rows:
     """Run a query that selects (timestamptz, float8) and return its rows as arrays."""
     chunks: list[bytes] = []
 
     async def sink(chunk: bytes) -> None:
         chunks.append(chunk)
 
-    output: Callable[[bytes], Awaitable[None]] = sink
-    await conn.copy_from_query(sql, *args, output=output, format="binary")
+    await conn.copy_from_query(sql, *args, output=sink, format="binary")
     data = b"".join(chunks)
     chunks.clear()
     return decode_copy(data)

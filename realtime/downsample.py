@@ -14,7 +14,7 @@ from realtime.db import F64, I64, Rows
 
 __all__ = ["m4", "m4_indices"]
 
-_M4 = M4Downsampler()
+_M4 = M4Downsampler()  # type: ignore[no-untyped-call]
 
 
 def m4_indices(t: I64, v: F64, columns: int, *, has_nulls: bool) -> I64:

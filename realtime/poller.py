@@ -19,12 +19,24 @@ import math
 import time
 from collections import Counter
 from collections.abc import Iterable
+from datetime import datetime, timezone
 
 import asyncpg
 import numpy as np
 
 from realtime.config import SeriesSpec, Settings
-from realtime.db import CONNECTION_ERRORS, F64, I64, Rows, SeriesSql, TableMissing, dt_from_us, probe_table, read_rows
+from realtime.db import (
+    CONNECTION_ERRORS,
+    F64,
+    I64,
+    Conn,
+    Rows,
+    SeriesSql,
+    TableMissing,
+    dt_from_us,
+    probe_table,
+    read_rows,
+)
 from realtime.health import DbHealth
 from realtime.hub import Hub
 from realtime.store import Batch, SeriesData
@@ -62,7 +74,7 @@ def _missing(db: Iterable[tuple[int, float]], have: Iterable[tuple[int, float]])
 
 
 def _pairs(rows: Rows) -> list[tuple[int, float]]:
-    return list(zip(rows[0].tolist(), rows[1].tolist()))
+    return list(zip(rows[0].tolist(), rows[1].tolist(), strict=False))
 
 
 class Poller:
@@ -98,7 +110,7 @@ class Poller:
                 self.series.loaded = False
                 self._mark("missing", str(exc))
                 delay = max(interval, _RETRY_MISSING)
-            except (*CONNECTION_ERRORS, asyncio.TimeoutError) as exc:
+            except CONNECTION_ERRORS as exc:
                 self.health.down(exc)
                 backoff = delay = min(backoff * 2, _MAX_BACKOFF)
             except asyncpg.PostgresError as exc:
@@ -113,7 +125,7 @@ class Poller:
             log.warning("series %s: %s", self.spec.key, error)
         self.series.state, self.series.error = state, error
 
-    async def step(self, conn: asyncpg.Connection) -> None:
+    async def step(self, conn: Conn) -> None:
         if self.sql is None or not self.series.loaded:
             await self.load(conn)
             return
@@ -122,7 +134,7 @@ class Poller:
             self._next_reconcile = time.monotonic() + self.settings.reconcile_interval
             await self.reconcile(conn)
 
-    async def load(self, conn: asyncpg.Connection) -> None:
+    async def load(self, conn: Conn) -> None:
         """Bulk-read the table into the store, within the memory budget/horizon."""
         info = await probe_table(conn, self.spec)
         sql = SeriesSql(self.spec, self.settings.data_timezone, info)
@@ -158,7 +170,7 @@ class Poller:
         self.hub.publish({"type": "resync", "series": [self.spec.key]})
         self._next_reconcile = time.monotonic() + self.settings.reconcile_interval
 
-    async def poll(self, conn: asyncpg.Connection) -> Batch | None:
+    async def poll(self, conn: Conn) -> Batch | None:
         assert self.sql is not None
         newest = self.series.newest
         if newest is None:
@@ -175,7 +187,7 @@ class Poller:
                 t, v = np.concatenate((et, t[k:])), np.concatenate((ev, v[k:]))
         return self._merge(t, v)
 
-    async def reconcile(self, conn: asyncpg.Connection) -> Batch | None:
+    async def reconcile(self, conn: Conn) -> Batch | None:
         """Find rows inserted behind the newest one, minute by minute."""
         assert self.sql is not None
         series = self.series
@@ -192,7 +204,7 @@ class Poller:
         db_counts = {int(r["minute"]): int(r["n"]) for r in records}
         i0, i1 = series.bounds(lo, hi - 1)
         minutes, counts = np.unique(series.t[i0:i1] // MINUTE_US, return_counts=True)
-        store_counts = dict(zip(minutes.tolist(), counts.tolist()))
+        store_counts = dict(zip(minutes.tolist(), counts.tolist(), strict=False))
         differing = sorted(m for m in db_counts.keys() | store_counts.keys() if db_counts.get(m) != store_counts.get(m))
         new: list[tuple[int, float]] = []
         for minute in differing[:_MAX_MINUTES_PER_ROUND]:
@@ -227,8 +239,6 @@ class Poller:
 
 def _us(value: object) -> int:
     """A timestamptz from asyncpg (aware datetime) → epoch µs."""
-    from datetime import datetime, timezone
-
     assert isinstance(value, datetime)
     delta = value - datetime(1970, 1, 1, tzinfo=timezone.utc)
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds

@@ -231,4 +231,3 @@ class Store:
     @property
     def nbytes(self) -> int:
         return sum(s.nbytes for s in self.series.values())
-

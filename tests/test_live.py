@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-import httpx
+import httpx2 as httpx
 import pytest
 
 from tests.live import LiveServer, serve, wait_until

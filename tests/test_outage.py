@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
-import httpx
+import httpx2 as httpx
 
 from tests.live import serve, wait_until
 from tests.pg import PgServer, create_database, create_schema, drop_database

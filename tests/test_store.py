@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 from realtime.store import SeriesData
 
 
-def arr(*xs: float) -> np.ndarray:
+def arr(*xs: float) -> npt.NDArray[np.float64]:
     return np.array(xs, dtype=np.float64)
 
 
-def ts(*xs: int) -> np.ndarray:
+def ts(*xs: int) -> npt.NDArray[np.int64]:
     return np.array(xs, dtype=np.int64)
 
 

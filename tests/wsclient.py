@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections import Counter
@@ -45,7 +46,7 @@ class Viewer:
         self.messages.append(msg)
         if msg["type"] == "append":
             key = msg["series"]
-            self.rows.setdefault(key, []).extend(zip(msg["t"], msg["v"]))
+            self.rows.setdefault(key, []).extend(zip(msg["t"], msg["v"], strict=False))
             self.seq[key] = max(self.seq.get(key, 0), msg["seq"])
 
     def wait_for(self, predicate: Any, timeout: float = 10.0) -> None:
@@ -65,7 +66,5 @@ class Viewer:
         return max(t for t, _ in self.rows[key])
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(ConnectionClosed):
             self.conn.close()
-        except ConnectionClosed:
-            pass

@@ -151,5 +151,3 @@ async def series_stats(request: Request) -> Response:
 
 def _no_rows() -> Rows:
     return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
-
-

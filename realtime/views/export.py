@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
+from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
@@ -29,8 +31,9 @@ CHUNK = 50_000
 
 
 def _fmt_times(t: I64) -> list[str]:
-    unit = "ms" if not np.any(t % 1000) else "us"
-    text = np.datetime_as_string(t.astype("datetime64[us]"), unit=unit)
+    unit: Literal["ms", "us"] = "ms" if not np.any(t % 1000) else "us"
+    stamps: npt.NDArray[np.datetime64] = t.astype("datetime64[us]")
+    text = np.datetime_as_string(stamps, unit=unit)
     return [s + "Z" for s in text.tolist()]
 
 
@@ -92,7 +95,8 @@ def _occurrence(t: I64) -> I64:
         return np.empty(0, dtype=np.int64)
     starts = np.r_[True, t[1:] != t[:-1]]
     idx = np.arange(t.size)
-    return idx - np.maximum.accumulate(np.where(starts, idx, 0))
+    first: I64 = np.maximum.accumulate(np.where(starts, idx, 0))
+    return idx - first
 
 
 def _wide_lines(slabs: list[Rows]) -> str:
@@ -101,18 +105,18 @@ def _wide_lines(slabs: list[Rows]) -> str:
     T = np.concatenate([s[0] for s in slabs])
     if T.size == 0:
         return ""
-    O = np.concatenate([_occurrence(s[0]) for s in slabs])
+    occ = np.concatenate([_occurrence(s[0]) for s in slabs])
     S = np.concatenate([np.full(s[0].size, i, dtype=np.int64) for i, s in enumerate(slabs)])
     V = np.concatenate([s[1] for s in slabs])
-    order = np.lexsort((S, O, T))
-    T, O, S, V = T[order], O[order], S[order], V[order]
-    new_row = np.r_[True, (T[1:] != T[:-1]) | (O[1:] != O[:-1])]
+    order = np.lexsort((S, occ, T))
+    T, occ, S, V = T[order], occ[order], S[order], V[order]
+    new_row = np.r_[True, (T[1:] != T[:-1]) | (occ[1:] != occ[:-1])]
     row = np.cumsum(new_row) - 1
     cells = [[""] * k for _ in range(int(row[-1]) + 1)]
-    for r, s, text in zip(row.tolist(), S.tolist(), _fmt_values(V)):
+    for r, s, text in zip(row.tolist(), S.tolist(), _fmt_values(V), strict=False):
         cells[r][s] = text
     times = _fmt_times(T[new_row])
-    return "".join(f"{tm},{','.join(c)}\r\n" for tm, c in zip(times, cells))
+    return "".join(f"{tm},{','.join(c)}\r\n" for tm, c in zip(times, cells, strict=False))
 
 
 def _long_lines(keys: list[str], slabs: list[Rows]) -> str:
@@ -124,7 +128,7 @@ def _long_lines(keys: list[str], slabs: list[Rows]) -> str:
     order = np.lexsort((S, T))
     T, S, V = T[order], S[order], V[order]
     return "".join(
-        f"{keys[s]},{tm},{val}\r\n" for s, tm, val in zip(S.tolist(), _fmt_times(T), _fmt_values(V))
+        f"{keys[s]},{tm},{val}\r\n" for s, tm, val in zip(S.tolist(), _fmt_times(T), _fmt_values(V), strict=False)
     )
 
 
@@ -209,5 +213,3 @@ def _csv_field(text: str) -> str:
     if any(c in text for c in ',"\r\n'):
         return '"' + text.replace('"', '""') + '"'
     return text
-
-

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-
-
 import orjson
 from jinja2 import Environment, FileSystemLoader, TemplateNotFound, select_autoescape
 from starlette.requests import Request
@@ -66,5 +64,3 @@ async def readyz(request: Request) -> Response:
         "series": {k: s.state for k, s in ctx.store.series.items()},
     }
     return JSON(body, status_code=200 if ctx.health.state == "up" else 503)
-
-
