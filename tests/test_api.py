@@ -44,13 +44,15 @@ def test_series_list_describes_every_table(client: TestClient) -> None:
     assert list(by_key) == ["temperature", "ph", "do", "pressure"]
     temp = by_key["temperature"]
     assert temp["table"] == "CM_HAM_DO_AI1/Temp_value"
-    assert temp["name"] == "Temperature" and temp["unit"] == "°C"
+    assert temp["name"] == "Temperature"
+    assert temp["unit"] == "°C"
     assert temp["count"] == 7200
     assert temp["first"] == "2025-03-01T12:00:00.000Z"
     assert temp["last"] == "2025-03-01T13:59:59.000Z"
     assert temp["state"] == "ok"
     assert temp["interval_ms"] == 1000
-    assert by_key["do"]["state"] == "empty" and by_key["do"]["count"] == 0
+    assert by_key["do"]["state"] == "empty"
+    assert by_key["do"]["count"] == 0
     assert by_key["do"]["first"] is None
 
 
@@ -58,8 +60,10 @@ def test_default_window_is_last_hour_of_data(client: TestClient) -> None:
     body = client.get("/api/series/temperature/data", params={"points": 10000}).json()
     assert body["end"] == ms(BASE + timedelta(seconds=7199))
     assert body["start"] == body["end"] - 3_600_000
-    assert body["t"][0] == body["start"] and body["t"][-1] == body["end"]  # inclusive bounds
-    assert len(body["t"]) == 3601 and not body["downsampled"]
+    assert body["t"][0] == body["start"]
+    assert body["t"][-1] == body["end"]
+    assert len(body["t"]) == 3601
+    assert not body["downsampled"]
 
 
 def test_raw_rows_when_they_fit(client: TestClient) -> None:
@@ -91,10 +95,12 @@ def test_stats_are_on_raw_rows(client: TestClient) -> None:
     params = {"start": "2025-03-01T12:00:00", "end": "2025-03-01T14:00:00"}
     body = client.get("/api/series/temperature/stats", params=params).json()
     assert body["count"] == 7200
-    assert body["max"] == 99.5 and body["min"] == 37.0
+    assert body["max"] == 99.5
+    assert body["min"] == 37.0
     assert body["last"] == pytest.approx(37.9)
     ph = client.get("/api/series/ph/stats", params={"start": ms(BASE), "end": ms(BASE) + 60_000}).json()
-    assert ph["count"] == 10 and ph["mean"] == 7.0  # the NULL is skipped
+    assert ph["count"] == 10
+    assert ph["mean"] == 7.0
 
 
 @pytest.mark.parametrize(
@@ -137,10 +143,13 @@ def test_unknown_series_is_404(client: TestClient) -> None:
 
 def test_empty_series_returns_empty_window(client: TestClient) -> None:
     body = client.get("/api/series/do/data").json()
-    assert body["t"] == [] and body["v"] == [] and body["state"] == "empty"
+    assert body["t"] == []
+    assert body["v"] == []
+    assert body["state"] == "empty"
 
 
 def test_health_routes(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     r = client.get("/readyz")
-    assert r.status_code == 200 and r.json()["database"] == "up"
+    assert r.status_code == 200
+    assert r.json()["database"] == "up"

@@ -15,8 +15,11 @@ PG = {"POSTGRES_HOST": "db", "POSTGRES_PORT": "5432", "POSTGRES_USER": "u", "POS
 
 def test_defaults() -> None:
     s = load_settings(PG)
-    assert s.pg.host == "db" and s.pg.port == 5432 and s.pg.password == ""
-    assert s.port == 8888 and s.host == "0.0.0.0"
+    assert s.pg.host == "db"
+    assert s.pg.port == 5432
+    assert s.pg.password == ""
+    assert s.port == 8888
+    assert s.host == "0.0.0.0"
     assert s.series == DEFAULT_SERIES
     assert [x.name for x in s.series] == ["Temperature", "pH", "Dissolved oxygen", "Pressure"]
     assert s.data_timezone == "UTC"
@@ -50,7 +53,8 @@ def test_series_file_with_limits(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     s = load_settings({**PG, "SERIES_FILE": str(path)})
-    assert s.series[0].low == 36.5 and s.series[0].label == "Temp (°C)"
+    assert s.series[0].low == 36.5
+    assert s.series[0].label == "Temp (°C)"
     path.write_text(json.dumps([{"key": "Bad Key", "table": "x", "name": "x"}]), encoding="utf-8")
     with pytest.raises(ConfigError, match="lowercase"):
         load_settings({**PG, "SERIES_FILE": str(path)})

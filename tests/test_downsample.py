@@ -11,7 +11,8 @@ def test_small_inputs_are_returned_whole() -> None:
     t = np.arange(10, dtype=np.int64)
     v = np.arange(10, dtype=np.float64)
     out_t, out_v = m4((t, v), 100)
-    assert out_t.tolist() == t.tolist() and out_v.tolist() == v.tolist()
+    assert out_t.tolist() == t.tolist()
+    assert out_v.tolist() == v.tolist()
 
 
 def test_m4_keeps_first_last_min_max_of_every_column() -> None:
@@ -24,8 +25,10 @@ def test_m4_keeps_first_last_min_max_of_every_column() -> None:
     out_t, out_v = m4((t, v), columns)
     assert out_t.size <= 4 * columns
     assert np.all(np.diff(out_t) >= 0)
-    assert out_t[0] == t[0] and out_t[-1] == t[-1]
-    assert out_v.max() == 50.0 and out_v.min() == -40.0
+    assert out_t[0] == t[0]
+    assert out_t[-1] == t[-1]
+    assert out_v.max() == 50.0
+    assert out_v.min() == -40.0
     # Per column (as tsdownsample bins: equal widths over the data's range),
     # the column's extremes are among the output.
     edges = np.linspace(t[0], t[-1], columns + 1)

@@ -113,7 +113,8 @@ def test_reconnect_replays_the_gap_without_duplicates(server: LiveServer, histor
     again.wait_for(lambda v: len(v.rows.get("ph", [])) == 6)
     again.pump(0.5)
     times = [t for t, _ in again.rows["ph"]]
-    assert times == sorted(set(times)) and len(times) == 6
+    assert times == sorted(set(times))
+    assert len(times) == 6
     assert not again.of_type("resync")
     again.close()
 
@@ -141,7 +142,9 @@ def test_bad_subscribe_gets_an_error_message_not_a_disconnect(server: LiveServer
     v.conn.send(json.dumps({"type": "subscribe", "since": {"ph": "x"}}))
     v.pump(0.5)
     errors = [m["error"] for m in v.of_type("error")]
-    assert len(errors) == 3 and "nope" in errors[1] and "since.ph" in errors[2]
+    assert len(errors) == 3
+    assert "nope" in errors[1]
+    assert "since.ph" in errors[2]
     v.subscribe()
     v.pump(0.2)
     v.close()
@@ -155,7 +158,8 @@ def test_missing_table_shows_as_missing_while_others_work(history: TestDb) -> No
         assert "does not exist" in series["pressure"]["error"]
         assert series["temperature"]["count"] == 600
         r = httpx.get(f"{live.url}/api/series/pressure/data")
-        assert r.status_code == 200 and r.json()["t"] == []
+        assert r.status_code == 200
+        assert r.json()["t"] == []
         v = Viewer(live.ws_url)
         v.subscribe()
         asyncio.run(history.insert("temperature", [(T0 + timedelta(seconds=900), 37.5)]))

@@ -29,7 +29,8 @@ def test_parse_time_accepts_iso_and_epoch_ms(raw: str, us: int) -> None:
 def test_parse_time_rejects_garbage_naming_the_parameter(raw: str) -> None:
     with pytest.raises(ApiError) as err:
         parse_time(raw, "end")
-    assert err.value.status == 400 and err.value.parameter == "end"
+    assert err.value.status == 400
+    assert err.value.parameter == "end"
 
 
 def test_window_defaults() -> None:

@@ -29,8 +29,10 @@ def test_appends_in_order_and_grows() -> None:
     assert s.state == "empty"
     for i in range(10_000):
         batch = s.merge(ts(i * 10), arr(float(i)))
-        assert batch is not None and not batch.late
-    assert s.n == 10_000 and s.state == "ok"
+        assert batch is not None
+        assert not batch.late
+    assert s.n == 10_000
+    assert s.state == "ok"
     assert np.all(np.diff(s.t) > 0)
     assert s.v[-1] == 9999.0
 
@@ -38,7 +40,8 @@ def test_appends_in_order_and_grows() -> None:
 def test_late_rows_are_merged_in_place_and_flagged() -> None:
     s = loaded([10, 20, 30, 40], [1, 2, 3, 4])
     batch = s.merge(ts(25, 5), arr(9, 8))
-    assert batch is not None and batch.late
+    assert batch is not None
+    assert batch.late
     assert s.t.tolist() == [5, 10, 20, 25, 30, 40]
     assert s.v.tolist() == [8, 1, 2, 9, 3, 4]
     assert batch.t.tolist() == [5, 25]  # sorted for the client too
@@ -47,7 +50,8 @@ def test_late_rows_are_merged_in_place_and_flagged() -> None:
 def test_equal_timestamps_keep_arrival_order() -> None:
     s = loaded([10, 20], [1, 2])
     batch = s.merge(ts(20, 20), arr(3, 4))
-    assert batch is not None and batch.late  # shares the newest timestamp
+    assert batch is not None
+    assert batch.late
     assert s.t.tolist() == [10, 20, 20, 20]
     assert s.values_at(20).tolist() == [2, 3, 4]
 
@@ -70,13 +74,16 @@ def test_nulls_are_counted() -> None:
 def test_trim_to_budget_moves_coverage_and_keeps_counts() -> None:
     s = loaded(list(range(0, 1000, 1)))
     s.trim(max_points=500, horizon_us=None)
-    assert s.n <= 500 and s.count == 1000
+    assert s.n <= 500
+    assert s.count == 1000
     assert s.covered_from == int(s.t[0])
     assert s.first == 0  # the table's first row is still known
-    assert s.covers(int(s.t[0])) and not s.covers(0)
+    assert s.covers(int(s.t[0]))
+    assert not s.covers(0)
     # Appends after trimming reuse the freed prefix.
     s.merge(ts(5000), arr(1.0))
-    assert s.t[-1] == 5000 and np.all(np.diff(s.t) >= 0)
+    assert s.t[-1] == 5000
+    assert np.all(np.diff(s.t) >= 0)
 
 
 def test_trim_never_splits_an_instant() -> None:
@@ -88,7 +95,8 @@ def test_trim_never_splits_an_instant() -> None:
 def test_trim_by_horizon() -> None:
     s = loaded([0, 100, 200, 300])
     s.trim(max_points=10_000, horizon_us=150)
-    assert s.t.tolist() == [200, 300] and s.covered_from == 200
+    assert s.t.tolist() == [200, 300]
+    assert s.covered_from == 200
 
 
 def test_needs_resync_only_for_late_rows_at_or_before_since() -> None:
