@@ -1,0 +1,38 @@
+// Bundles src/main.ts (and uPlot, with its CSS) into ../realtime/static and
+// copies the Jinja2 template to ../realtime/templates. Run via `npm run build`.
+import { build } from "esbuild";
+import { copyFile, mkdir, rm } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const staticDir = join(here, "..", "realtime", "static");
+const templateDir = join(here, "..", "realtime", "templates");
+const watch = process.argv.includes("--watch");
+
+await rm(staticDir, { recursive: true, force: true });
+await mkdir(staticDir, { recursive: true });
+await mkdir(templateDir, { recursive: true });
+
+const options = {
+  absWorkingDir: here,
+  // Entry names fix the output names: app.js and app.css (main.ts imports the CSS).
+  entryPoints: { app: "src/main.ts" },
+  outdir: staticDir,
+  bundle: true,
+  minify: true,
+  sourcemap: true,
+  format: "iife",
+  target: "es2022",
+  legalComments: "linked",
+  logLevel: "info",
+};
+
+if (watch) {
+  const { context } = await import("esbuild");
+  const ctx = await context(options);
+  await ctx.watch();
+} else {
+  await build(options);
+}
+await copyFile(join(here, "templates", "index.html"), join(templateDir, "index.html"));

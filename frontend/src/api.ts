@@ -1,0 +1,79 @@
+// REST client for the routes in docs/contract.md.
+
+import type { SeriesData, SeriesInfo, SeriesStats } from "./types";
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly parameter: string | null = null,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+export function isAbort(err: unknown): boolean {
+  return err instanceof DOMException && err.name === "AbortError";
+}
+
+async function getJson<T>(url: string, signal?: AbortSignal): Promise<T> {
+  const res = await fetch(url, { signal: signal ?? null, headers: { Accept: "application/json" } });
+  if (!res.ok) {
+    let message = `${res.status} ${res.statusText}`;
+    let parameter: string | null = null;
+    try {
+      const body = (await res.json()) as { error?: string; parameter?: string };
+      if (body.error) message = body.error;
+      parameter = body.parameter ?? null;
+    } catch {
+      // Not JSON (a proxy error page): keep the status line.
+    }
+    throw new ApiError(res.status, message, parameter);
+  }
+  return (await res.json()) as T;
+}
+
+function query(params: Record<string, string | number | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, String(v));
+  return q.toString();
+}
+
+export function listSeries(signal?: AbortSignal): Promise<SeriesInfo[]> {
+  return getJson<SeriesInfo[]>("/api/series", signal);
+}
+
+export function seriesData(
+  key: string,
+  start: number,
+  end: number,
+  points: number,
+  signal?: AbortSignal,
+): Promise<SeriesData> {
+  const q = query({ start: Math.floor(start), end: Math.ceil(end), points: Math.max(1, Math.round(points)) });
+  return getJson<SeriesData>(`/api/series/${encodeURIComponent(key)}/data?${q}`, signal);
+}
+
+export function seriesStats(key: string, start: number, end: number, signal?: AbortSignal): Promise<SeriesStats> {
+  const q = query({ start: Math.floor(start), end: Math.ceil(end) });
+  return getJson<SeriesStats>(`/api/series/${encodeURIComponent(key)}/stats?${q}`, signal);
+}
+
+/** URL of the CSV export of exactly [start, end] (inclusive) for the given series. */
+export function exportUrl(start: number, end: number, series: readonly string[]): string {
+  return `/api/export.csv?${query({
+    start: Math.floor(start),
+    end: Math.ceil(end),
+    series: series.join(","),
+    layout: "wide",
+  })}`;
+}
+
+/** Parses an ISO 8601 time from /api/series into epoch ms (null stays null). */
+export function isoToMs(iso: string | null): number | null {
+  if (!iso) return null;
+  // A zone-less ISO string would be read as browser-local time: the contract says UTC.
+  const ms = Date.parse(/(Z|[+-]\d\d:?\d\d)$/i.test(iso) ? iso : `${iso}Z`);
+  return Number.isFinite(ms) ? ms : null;
+}

@@ -1,0 +1,224 @@
+// The toolbar and header controls (static markup in the template): presets,
+// absolute range, zoom/pan/back, live, refresh, CSV, time zone, theme, and
+// the connection pill and status banner.
+
+import type { Theme } from "./theme";
+import { fmtDuration, fmtTime, fromInputValue, timeZoneLabel, toInputValue, type TimeZoneMode } from "./time";
+import { formatSpan, parseSpan, type Span, type WindowSpec } from "./url";
+
+export interface ControlActions {
+  preset(span: Span): void;
+  applyRange(start: number, end: number): void;
+  back(): void;
+  zoomOut(): void;
+  pan(direction: -1 | 1): void;
+  toggleLive(): void;
+  refresh(): void;
+  download(keys: string[]): void;
+  toggleTz(): void;
+  toggleTheme(): void;
+}
+
+export type ConnectionState = "connecting" | "live" | "reconnecting" | "db-down";
+
+const CONNECTION_TEXT: Record<ConnectionState, string> = {
+  connecting: "Connecting…",
+  live: "Live",
+  reconnecting: "Reconnecting…",
+  "db-down": "Database unavailable",
+};
+
+function $(sel: string): HTMLElement {
+  const el = document.querySelector<HTMLElement>(sel);
+  if (!el) throw new Error(`template is missing ${sel}`);
+  return el;
+}
+
+export class Controls {
+  private readonly start = $('[data-testid="range-start"]') as HTMLInputElement;
+  private readonly end = $('[data-testid="range-end"]') as HTMLInputElement;
+  private readonly rangeError = $("#range-error");
+  private readonly live = $('[data-testid="live-toggle"]') as HTMLButtonElement;
+  private readonly backBtn = $("#back") as HTMLButtonElement;
+  private readonly conn = $('[data-testid="connection-status"]');
+  private readonly banner = $("#banner");
+  private readonly caption = $("#window-caption");
+  private readonly tzBtn = $("#tz-toggle") as HTMLButtonElement;
+  private readonly themeBtn = $('[data-testid="theme-toggle"]') as HTMLButtonElement;
+  private readonly csvMenu = $("#csv-menu");
+  private readonly csvBtn = $('[data-testid="download-csv"]') as HTMLButtonElement;
+  private readonly presets = Array.from(document.querySelectorAll<HTMLButtonElement>("[data-span]"));
+  private inputsDirty = false;
+  private bannerTimer: number | undefined;
+
+  constructor(
+    private readonly actions: ControlActions,
+    series: { key: string; name: string }[],
+  ) {
+    for (const b of this.presets) {
+      b.addEventListener("click", () => {
+        const span = parseSpan(b.dataset["span"] ?? null);
+        if (span !== null) {
+          this.inputsDirty = false;
+          actions.preset(span);
+        }
+      });
+    }
+    const onInput = () => {
+      this.inputsDirty = true;
+      this.setRangeError("");
+    };
+    this.start.addEventListener("input", onInput);
+    this.end.addEventListener("input", onInput);
+    const submit = (e: Event) => {
+      e.preventDefault();
+      this.submitRange();
+    };
+    $("#range-form").addEventListener("submit", submit);
+    this.backBtn.addEventListener("click", () => actions.back());
+    $("#zoom-out").addEventListener("click", () => actions.zoomOut());
+    $("#pan-left").addEventListener("click", () => actions.pan(-1));
+    $("#pan-right").addEventListener("click", () => actions.pan(1));
+    this.live.addEventListener("click", () => {
+      this.inputsDirty = false;
+      actions.toggleLive();
+    });
+    $('[data-testid="refresh"]').addEventListener("click", () => actions.refresh());
+    this.tzBtn.addEventListener("click", () => actions.toggleTz());
+    this.themeBtn.addEventListener("click", () => actions.toggleTheme());
+
+    // CSV: all series by default; the menu narrows the choice.
+    const list = $("#csv-series");
+    for (const s of series) {
+      const label = document.createElement("label");
+      label.className = "check";
+      const box = document.createElement("input");
+      box.type = "checkbox";
+      box.checked = true;
+      box.value = s.key;
+      box.addEventListener("change", () => this.updateCsvButton());
+      label.append(box, document.createTextNode(` ${s.name}`));
+      list.append(label);
+    }
+    this.csvBtn.addEventListener("click", () => {
+      const keys = this.csvKeys();
+      if (keys.length) actions.download(keys);
+    });
+    // Close the series menu on outside click or Escape.
+    document.addEventListener("click", (e) => {
+      const details = this.csvMenu as HTMLDetailsElement;
+      if (details.open && !details.contains(e.target as Node)) details.open = false;
+    });
+    this.csvMenu.addEventListener("keydown", (e) => {
+      if ((e as KeyboardEvent).key === "Escape") {
+        (this.csvMenu as HTMLDetailsElement).open = false;
+        this.csvMenu.querySelector("summary")?.focus();
+      }
+    });
+  }
+
+  private csvKeys(): string[] {
+    return Array.from(this.csvMenu.querySelectorAll<HTMLInputElement>("input[type=checkbox]"))
+      .filter((b) => b.checked)
+      .map((b) => b.value);
+  }
+
+  private updateCsvButton(): void {
+    const keys = this.csvKeys();
+    const total = this.csvMenu.querySelectorAll("input[type=checkbox]").length;
+    this.csvBtn.disabled = keys.length === 0;
+    const what = keys.length === total ? "all series" : `${keys.length} of ${total} series`;
+    this.csvBtn.title = `Download the visible window as CSV (${what})`;
+    $("#csv-count").textContent = keys.length === total ? "" : `${keys.length}/${total}`;
+  }
+
+  private submitRange(): void {
+    const a = fromInputValue(this.start.value);
+    const b = fromInputValue(this.end.value);
+    if (!Number.isFinite(a)) return this.setRangeError("Enter a valid start time", this.start);
+    if (!Number.isFinite(b)) return this.setRangeError("Enter a valid end time", this.end);
+    if (b <= a) return this.setRangeError("End must be after start", this.end);
+    this.inputsDirty = false;
+    this.setRangeError("");
+    this.actions.applyRange(a, b);
+  }
+
+  private setRangeError(text: string, input?: HTMLInputElement): void {
+    this.rangeError.textContent = text;
+    this.rangeError.hidden = !text;
+    this.start.toggleAttribute("aria-invalid", input === this.start);
+    this.end.toggleAttribute("aria-invalid", input === this.end);
+    if (input) input.focus();
+  }
+
+  /** Reflects the window in the presets, pickers, live toggle and caption. */
+  showWindow(spec: WindowSpec, start: number, end: number): void {
+    const live = spec.kind === "live";
+    const liveSpan = live ? formatSpan(spec.span) : null;
+    for (const b of this.presets) b.setAttribute("aria-pressed", String(b.dataset["span"] === liveSpan));
+    this.live.setAttribute("aria-pressed", String(live));
+    this.live.classList.toggle("is-live", live);
+    this.live.querySelector(".label")!.textContent = live ? "Live" : "Paused";
+    this.live.title = live ? "Following the newest data; click to pause" : "Paused: click to follow the newest data again";
+    const focused = document.activeElement === this.start || document.activeElement === this.end;
+    if (!this.inputsDirty && !focused) {
+      this.start.value = toInputValue(start);
+      this.end.value = toInputValue(end);
+    }
+    this.caption.innerHTML = "";
+    const strong = document.createElement("strong");
+    strong.textContent = live
+      ? spec.span === "all"
+        ? "All data"
+        : `Last ${fmtDuration(spec.span)}`
+      : fmtDuration(end - start);
+    const range = document.createElement("span");
+    range.textContent = `${toInputValue(start).replace("T", " ")} → ${toInputValue(end).replace("T", " ")} ${timeZoneLabel()}`;
+    const mode = document.createElement("span");
+    mode.className = live ? "caption-live" : "caption-paused";
+    mode.textContent = live ? "following live data" : "paused";
+    this.caption.append(strong, range, mode);
+  }
+
+  setCanGoBack(can: boolean): void {
+    this.backBtn.disabled = !can;
+  }
+
+  setConnection(state: ConnectionState, lastUpdate: number | null): void {
+    this.conn.dataset["state"] = state;
+    this.conn.querySelector(".conn-text")!.textContent = CONNECTION_TEXT[state];
+    this.conn.querySelector(".conn-time")!.textContent = lastUpdate ? `updated ${fmtTime(lastUpdate)}` : "";
+    this.conn.setAttribute(
+      "aria-label",
+      `Connection: ${CONNECTION_TEXT[state]}${lastUpdate ? `, last update ${fmtTime(lastUpdate)}` : ""}`,
+    );
+  }
+
+  showBanner(kind: "error" | "ok" | "info", text: string, hideAfterMs = 0): void {
+    window.clearTimeout(this.bannerTimer);
+    this.banner.className = `banner is-${kind}`;
+    this.banner.textContent = text;
+    this.banner.hidden = false;
+    if (hideAfterMs) this.bannerTimer = window.setTimeout(() => this.hideBanner(), hideAfterMs);
+  }
+
+  hideBanner(): void {
+    window.clearTimeout(this.bannerTimer);
+    this.banner.hidden = true;
+  }
+
+  setTz(mode: TimeZoneMode): void {
+    this.tzBtn.setAttribute("aria-pressed", String(mode === "utc"));
+    this.tzBtn.querySelector(".label")!.textContent = mode === "utc" ? "UTC" : "Local";
+    this.tzBtn.title = mode === "utc" ? "Times in UTC; click for browser time" : `Times in ${timeZoneLabel("local")}; click for UTC`;
+    this.tzBtn.setAttribute("aria-label", mode === "utc" ? "Time zone: UTC (switch to local time)" : "Time zone: local (switch to UTC)");
+    this.start.title = this.end.title = `Time in ${timeZoneLabel(mode)}`;
+    this.inputsDirty = false;
+  }
+
+  setTheme(theme: Theme): void {
+    const next = theme === "dark" ? "light" : "dark";
+    this.themeBtn.setAttribute("aria-label", `Switch to ${next} theme`);
+    this.themeBtn.title = `Switch to ${next} theme`;
+  }
+}

@@ -1,0 +1,137 @@
+// WebSocket client: connects to the hub, subscribes with since/seq so a
+// reconnect fills its gap, reconnects with capped exponential backoff and
+// treats a silent socket (no frame, not even a heartbeat) as dead.
+
+import type { AppendMessage, DbStatus, ServerMessage } from "./types";
+
+export type LinkState = "connecting" | "open" | "reconnecting";
+
+export interface Subscription {
+  since: Record<string, number>;
+  seq: Record<string, number>;
+}
+
+export interface LiveHandlers {
+  subscription(): Subscription;
+  hello(seq: Record<string, number>, db: DbStatus): void;
+  append(msg: AppendMessage): void;
+  status(db: DbStatus): void;
+  resync(keys: string[]): void;
+  link(state: LinkState): void;
+}
+
+const DEAD_AFTER_MS = 40_000; // heartbeats come every 15 s
+const BACKOFF_MIN_MS = 500;
+const BACKOFF_MAX_MS = 5_000;
+
+export class LiveConnection {
+  private ws: WebSocket | null = null;
+  private attempt = 0;
+  private retryTimer: number | undefined;
+  private watchdog: number | undefined;
+  private stopped = false;
+  /** Wall-clock time of the last frame of any kind. */
+  lastMessageAt = 0;
+
+  constructor(
+    private readonly path: string,
+    private readonly on: LiveHandlers,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.connect();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    window.clearTimeout(this.retryTimer);
+    window.clearTimeout(this.watchdog);
+    this.ws?.close(1000);
+    this.ws = null;
+  }
+
+  private url(): string {
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    return `${proto}//${location.host}${this.path.startsWith("/") ? "" : "/"}${this.path}`;
+  }
+
+  private connect(): void {
+    this.on.link(this.attempt === 0 ? "connecting" : "reconnecting");
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(this.url());
+    } catch {
+      this.scheduleReconnect();
+      return;
+    }
+    this.ws = ws;
+    ws.onopen = () => {
+      if (this.ws !== ws) return;
+      this.armWatchdog();
+      this.on.link("open");
+      // Subscribing with since/seq makes the server replay what we missed.
+      ws.send(JSON.stringify({ type: "subscribe", ...this.on.subscription() }));
+    };
+    ws.onmessage = (ev: MessageEvent) => {
+      if (this.ws !== ws) return;
+      this.armWatchdog();
+      let msg: ServerMessage;
+      try {
+        msg = JSON.parse(String(ev.data)) as ServerMessage;
+      } catch {
+        return;
+      }
+      this.dispatch(msg);
+    };
+    ws.onclose = () => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      window.clearTimeout(this.watchdog);
+      if (!this.stopped) this.scheduleReconnect();
+    };
+    // onerror is always followed by onclose; nothing to do here.
+    ws.onerror = () => undefined;
+  }
+
+  private dispatch(msg: ServerMessage): void {
+    switch (msg.type) {
+      case "hello":
+        this.attempt = 0;
+        this.on.hello(msg.seq ?? {}, msg.db);
+        break;
+      case "append":
+        this.on.append(msg);
+        break;
+      case "status":
+        this.on.status(msg.db);
+        break;
+      case "resync":
+        this.on.resync(msg.series);
+        break;
+      case "heartbeat":
+        break;
+    }
+  }
+
+  private armWatchdog(): void {
+    this.lastMessageAt = Date.now();
+    window.clearTimeout(this.watchdog);
+    this.watchdog = window.setTimeout(() => {
+      // Silent for too long: the socket is dead even if the OS has not noticed.
+      const ws = this.ws;
+      this.ws = null;
+      ws?.close(4000, "no message for 40 s");
+      if (!this.stopped) this.scheduleReconnect();
+    }, DEAD_AFTER_MS);
+  }
+
+  private scheduleReconnect(): void {
+    window.clearTimeout(this.retryTimer);
+    this.on.link("reconnecting");
+    const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** this.attempt);
+    this.attempt++;
+    // Jitter so a control room full of screens does not reconnect in lockstep.
+    this.retryTimer = window.setTimeout(() => this.connect(), delay * (0.8 + Math.random() * 0.4));
+  }
+}

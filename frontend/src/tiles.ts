@@ -1,0 +1,130 @@
+// Latest-value tile per series: value + unit, age ("12 s ago") and a clear
+// stale warning when no sample came for longer than the series' threshold.
+
+import type { Value } from "./buffer";
+import { isOutside } from "./chart";
+import { fmtValue } from "./format";
+import { fmtAge, fmtDateTime } from "./time";
+
+export interface TileSeries {
+  key: string;
+  name: string;
+  unit: string;
+  low: number | null;
+  high: number | null;
+  color: string;
+}
+
+export type TileState = "ok" | "empty" | "missing" | "error" | "loading";
+
+export class Tile {
+  readonly el: HTMLElement;
+  private readonly value: HTMLElement;
+  private readonly unit: HTMLElement;
+  private readonly age: HTMLElement;
+  private readonly flag: HTMLElement;
+  private readonly detail: HTMLElement;
+  private t: number | null = null;
+  private v: Value = null;
+  private state: TileState = "loading";
+  private message = "";
+  staleAfterMs = 60_000;
+
+  constructor(readonly series: TileSeries) {
+    const k = series.key;
+    this.el = document.createElement("article");
+    this.el.className = "tile";
+    this.el.dataset["testid"] = `tile-${k}`;
+    this.el.style.setProperty("--series-color", series.color);
+    this.el.innerHTML = `
+      <div class="tile-head"><span class="swatch" aria-hidden="true"></span><h2 class="tile-name"></h2><span class="tile-flag" role="status"></span></div>
+      <div class="tile-reading"><span class="tile-value" data-testid="tile-${k}-value">—</span><span class="tile-unit"></span></div>
+      <div class="tile-foot"><span class="tile-age" data-testid="tile-${k}-age">—</span><span class="tile-detail"></span></div>`;
+    this.el.querySelector(".tile-name")!.textContent = series.name;
+    this.value = this.el.querySelector(".tile-value")!;
+    this.unit = this.el.querySelector(".tile-unit")!;
+    this.age = this.el.querySelector(".tile-age")!;
+    this.flag = this.el.querySelector(".tile-flag")!;
+    this.detail = this.el.querySelector(".tile-detail")!;
+    this.unit.textContent = series.unit;
+    const limits = limitText(series.low, series.high);
+    if (limits) this.el.title = `Limits: ${limits}`;
+  }
+
+  get latestT(): number | null {
+    return this.t;
+  }
+
+  get latestV(): Value {
+    return this.v;
+  }
+
+  /** Offers a sample; kept only if it is at least as new as the one shown. */
+  offer(t: number, v: Value): void {
+    if (this.t !== null && t < this.t) return;
+    this.t = t;
+    this.v = v;
+    this.render(Date.now());
+  }
+
+  /** Knows the time of the latest row but not (yet) its value. */
+  offerTime(t: number): void {
+    if (this.t === null) {
+      this.t = t;
+      this.render(Date.now());
+    }
+  }
+
+  setState(state: TileState, message = ""): void {
+    this.state = state;
+    this.message = message;
+    this.render(Date.now());
+  }
+
+  isStale(now: number): boolean {
+    return this.t !== null && now - this.t > this.staleAfterMs;
+  }
+
+  render(now: number): void {
+    const { low, high } = this.series;
+    const hasValue = this.t !== null;
+    this.value.textContent = hasValue ? (this.v === null ? "NULL" : fmtValue(this.v)) : "—";
+    this.unit.hidden = !hasValue || this.v === null || !this.series.unit;
+    const stale = this.isStale(now);
+    const outside = this.v !== null && hasValue && isOutside(this.v, low, high);
+    let flag = "";
+    let cls = "tile";
+    if (this.state === "missing" || this.state === "error" || (this.state === "empty" && !hasValue)) {
+      cls += ` is-${this.state}`;
+      flag = this.state === "missing" ? "Table not found" : this.state === "empty" ? "No data" : "Error";
+    } else if (stale) {
+      cls += " is-stale";
+      flag = "Stale";
+    }
+    if (outside) {
+      cls += " is-alarm";
+      flag = flag ? `${flag} · ${this.v! < (low ?? -Infinity) ? "Below low" : "Above high"}` : this.v! < (low ?? -Infinity) ? "Below low limit" : "Above high limit";
+    }
+    this.el.className = cls;
+    this.flag.textContent = flag;
+    this.flag.hidden = !flag;
+    if (hasValue) {
+      this.age.textContent = stale ? `No data for ${fmtAge(now - this.t!).replace(" ago", "")}` : fmtAge(now - this.t!);
+      this.detail.textContent = fmtDateTime(this.t!);
+    } else {
+      this.age.textContent = this.state === "loading" ? "Loading…" : "No samples";
+      this.detail.textContent = this.message;
+    }
+    this.el.setAttribute(
+      "aria-label",
+      `${this.series.name}: ${this.value.textContent} ${this.series.unit}, ${this.age.textContent}${flag ? `, ${flag}` : ""}`,
+    );
+  }
+}
+
+export function limitText(low: number | null, high: number | null): string {
+  if (low !== null && high !== null) return `${fmtValue(low)} – ${fmtValue(high)}`;
+  if (low !== null) return `≥ ${fmtValue(low)}`;
+  if (high !== null) return `≤ ${fmtValue(high)}`;
+  return "";
+}

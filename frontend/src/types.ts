@@ -1,0 +1,88 @@
+// Shapes of the server contract (docs/contract.md). Times are epoch ms, UTC.
+
+import type { Value } from "./buffer";
+
+export interface BootSeries {
+  key: string;
+  name: string;
+  unit: string;
+  low: number | null;
+  high: number | null;
+  /** Seconds without a sample before the tile warns; null: derived. */
+  stale_after: number | null;
+}
+
+export interface Boot {
+  demo: boolean;
+  ws_path: string;
+  default_points: number;
+  max_points: number;
+  data_timezone: string;
+  series: BootSeries[];
+}
+
+export type SeriesState = "ok" | "empty" | "missing" | "error" | "loading";
+
+export interface SeriesInfo {
+  key: string;
+  table: string;
+  name: string;
+  unit: string;
+  first: string | null;
+  last: string | null;
+  count: number;
+  state: SeriesState;
+  error: string | null;
+  interval_ms: number | null;
+  stale_after_ms: number | null;
+  low: number | null;
+  high: number | null;
+  seq: number;
+}
+
+export interface SeriesData {
+  key: string;
+  start: number;
+  end: number;
+  t: number[];
+  v: Value[];
+  downsampled: boolean;
+  seq: number;
+  state: SeriesState;
+  count: number;
+}
+
+export interface SeriesStats {
+  key: string;
+  start: number;
+  end: number;
+  count: number;
+  min: number | null;
+  max: number | null;
+  mean: number | null;
+  last: number | null;
+  last_t: number | null;
+}
+
+export interface DbStatus {
+  state: "up" | "down";
+  since: number;
+  error: string | null;
+}
+
+export type ServerMessage =
+  | { type: "hello"; demo: boolean; db: DbStatus; seq: Record<string, number> }
+  | {
+      type: "append";
+      series: string;
+      t: number[];
+      v: Value[];
+      seq: number;
+      late: boolean;
+      replay: boolean;
+    }
+  | { type: "status"; db: DbStatus }
+  | { type: "resync"; series: string[] }
+  | { type: "heartbeat"; time: number };
+
+export type AppendMessage = Extract<ServerMessage, { type: "append" }>;
