@@ -190,33 +190,81 @@ class SeriesSql:
         )
 
 
+class CopyDecoder:
+    """Decode a binary COPY stream of (timestamptz, float8) rows as it arrives.
+
+    Chunks are decoded into preallocated columns as they come, so a bulk read
+    never holds the raw stream (26 bytes a row) beside the result.
+    """
+
+    def __init__(self, capacity: int = 0) -> None:
+        # Room for 1/8 more rows, so the store can adopt these columns as is.
+        capacity = max(capacity + capacity // 8, 1024)
+        self._t: I64 = np.empty(capacity, dtype=np.int64)
+        self._v: F64 = np.empty(capacity, dtype=np.float64)
+        self.n = 0
+        self._buf = bytearray()
+        self._header = False
+
+    def feed(self, chunk: bytes) -> None:
+        self._buf += chunk
+        if not self._header:
+            if len(self._buf) < 19:
+                return
+            if bytes(self._buf[:11]) != _COPY_SIGNATURE:
+                raise ValueError("not a binary COPY stream")
+            ext = int.from_bytes(self._buf[15:19], "big")
+            if len(self._buf) < 19 + ext:
+                return
+            del self._buf[: 19 + ext]
+            self._header = True
+        if len(self._buf) >= 1 << 20:
+            self._drain()
+
+    def _drain(self) -> None:
+        k = len(self._buf) // _ROW.itemsize
+        if k == 0:
+            return
+        rec = np.frombuffer(self._buf, dtype=_ROW, count=k)
+        if not (np.all(rec["n"] == 2) and np.all(rec["l1"] == 8) and np.all(rec["l2"] == 8)):
+            raise ValueError("unexpected row layout in binary COPY stream")
+        if self.n + k > self._t.size:
+            cap = max(self.n + k, int(self._t.size * 1.25))
+            self._t = np.resize(self._t, cap)
+            self._v = np.resize(self._v, cap)
+        self._t[self.n : self.n + k] = rec["t"]
+        self._v[self.n : self.n + k] = rec["v"]
+        self.n += k
+        del rec
+        del self._buf[: k * _ROW.itemsize]
+
+    def finish(self) -> Rows:
+        if self._header:
+            self._drain()
+        # What is left is the 2-byte trailer (-1).
+        if self._header and bytes(self._buf) not in (b"", b"\xff\xff"):
+            raise ValueError("truncated binary COPY stream")
+        t = self._t[: self.n]
+        t += _PG_EPOCH_US
+        return t, self._v[: self.n]
+
+
 def decode_copy(data: bytes | bytearray | memoryview) -> Rows:
-    """Decode a binary COPY stream of (timestamptz, float8) rows with no NULLs."""
-    buf = memoryview(data)
-    if len(buf) < 19 or bytes(buf[:11]) != _COPY_SIGNATURE:
-        raise ValueError("not a binary COPY stream")
-    ext = int.from_bytes(buf[15:19], "big")
-    body = buf[19 + ext :]
-    # The stream ends with a 2-byte trailer (-1).
-    n = (len(body) - 2) // _ROW.itemsize
-    if n <= 0:
-        return empty_rows()
-    rec = np.frombuffer(body, dtype=_ROW, count=n)
-    if not (np.all(rec["n"] == 2) and np.all(rec["l1"] == 8) and np.all(rec["l2"] == 8)):
-        raise ValueError("unexpected row layout in binary COPY stream")
-    t = rec["t"].astype(np.int64)
-    t += _PG_EPOCH_US
-    return t, rec["v"].astype(np.float64)
+    """Decode a whole binary COPY stream (see CopyDecoder)."""
+    decoder = CopyDecoder()
+    decoder.feed(bytes(data))
+    return decoder.finish()
 
 
-async def read_rows(conn: Conn, sql: str, *args: object) -> Rows:
-    """Run a query that selects (timestamptz, float8) and return its rows as arrays."""
-    chunks: list[bytes] = []
+async def read_rows(conn: Conn, sql: str, *args: object, capacity: int = 0) -> Rows:
+    """Run a query that selects (timestamptz, float8) and return its rows as arrays.
+
+    ``capacity`` is the expected row count, to allocate the columns once.
+    """
+    decoder = CopyDecoder(capacity)
 
     async def sink(chunk: bytes) -> None:
-        chunks.append(chunk)
+        decoder.feed(chunk)
 
     await conn.copy_from_query(sql, *args, output=sink, format="binary")
-    data = b"".join(chunks)
-    chunks.clear()
-    return decode_copy(data)
+    return decoder.finish()

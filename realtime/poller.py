@@ -141,6 +141,7 @@ class Poller:
         budget = self.settings.store_max_points
         start: int | None = None
         estimate = await conn.fetchval(sql.estimated_rows(), sql.table)
+        capacity = min(int(estimate * 1.05) + 1024, budget) if estimate and estimate > 0 else 0
         if estimate is not None and estimate > 0.8 * budget:
             cutoff = await conn.fetchval(sql.cutoff_for_newest(), budget - 1)
             start = _us(cutoff) if cutoff is not None else None
@@ -151,10 +152,10 @@ class Poller:
                 start = edge if start is None else max(start, edge)
         started = time.perf_counter()
         if start is None:
-            rows = await read_rows(conn, sql.all_rows())
+            rows = await read_rows(conn, sql.all_rows(), capacity=capacity)
             self.series.replace(rows, covered_from=None)
         else:
-            rows = await read_rows(conn, sql.rows_from(), dt_from_us(start))
+            rows = await read_rows(conn, sql.rows_from(), dt_from_us(start), capacity=capacity)
             first = await conn.fetchval(sql.first_time())
             before = await conn.fetchval(sql.count_before(), dt_from_us(start))
             self.series.replace(rows, covered_from=start, rows_before=int(before), first=_us(first) if first else None)

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from realtime.db import F64, I64, Rows
 
@@ -114,11 +116,16 @@ class SeriesData:
         """Install a bulk load; rows must be sorted by time."""
         t, v = rows
         n = int(t.size)
-        cap = max(_MIN_CAPACITY, n + n // 8)
-        self._t = np.empty(cap, dtype=np.int64)
-        self._v = np.empty(cap, dtype=np.float64)
-        self._t[:n] = t
-        self._v[:n] = v
+        bt, bv = _base(t), _base(v)
+        if bt is not None and bv is not None:
+            # A bulk read's own columns (see CopyDecoder): keep them, no copy.
+            self._t, self._v = bt, bv
+        else:
+            cap = max(_MIN_CAPACITY, n + n // 8)
+            self._t = np.empty(cap, dtype=np.int64)
+            self._v = np.empty(cap, dtype=np.float64)
+            self._t[:n] = t
+            self._v[:n] = v
         self._off, self.n = 0, n
         self.covered_from = covered_from
         self.rows_before = rows_before
@@ -212,6 +219,21 @@ class SeriesData:
         if seq < self._late_floor:
             return True
         return any(s > seq and t0 <= since for s, t0 in self._late)
+
+
+def _base(a: npt.NDArray[Any]) -> npt.NDArray[Any] | None:
+    """The array that ``a`` is a leading slice of, if any."""
+    base = a.base
+    adoptable = (
+        isinstance(base, np.ndarray)
+        and base.ndim == 1
+        and base.dtype == a.dtype
+        and base.flags.owndata
+        and a.size > 0
+        and base.ctypes.data == a.ctypes.data
+        and a.strides == base.strides
+    )
+    return base if adoptable else None
 
 
 class Store:
