@@ -40,7 +40,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     # Log the traceback for us; the user gets a message, never the traceback.
-    log.exception("unhandled error serving %s", request.url.path)
+    log.error("unhandled error serving %s", request.url.path, exc_info=exc)
     return JSONResponse(_body("internal server error", None), status_code=500)
 
 
