@@ -44,6 +44,8 @@ export class SeriesChart {
   private max = 1;
   private dragOrigin = false;
   private resizeObs: ResizeObserver;
+  /** Only the bottom chart labels the shared time axis; the others keep its grid. */
+  timeLabels = true;
 
   constructor(
     readonly series: ChartSeries,
@@ -78,7 +80,7 @@ export class SeriesChart {
     const danger = cssVar("--danger");
     const hasLimits = s.low !== null || s.high !== null;
     const utc = timeZoneMode() === "utc";
-    const label = s.unit ? `${s.name} (${s.unit})` : s.name;
+    const label = axisLabel(s.name, s.unit, height);
     const font = `11px ${cssVar("--font-ui") || "system-ui, sans-serif"}`;
     const labelFont = `600 11px ${cssVar("--font-ui") || "system-ui, sans-serif"}`;
 
@@ -146,8 +148,8 @@ export class SeriesChart {
           grid: { stroke: grid, width: 1 },
           ticks: { stroke: grid, width: 1, size: 4 },
           space: 80,
-          size: 38,
-          values: (_u, ticks, _ax, _space, incr) => fmtTicks(ticks, incr),
+          size: this.timeLabels ? 38 : 6,
+          values: this.timeLabels ? (_u, ticks, _ax, _space, incr) => fmtTicks(ticks, incr) : (_u, ticks) => ticks.map(() => ""),
         },
         {
           stroke: text,
@@ -231,6 +233,11 @@ export class SeriesChart {
   private fit(): void {
     if (!this.u) return;
     const { width, height } = this.size();
+    const s = this.series;
+    if (axisLabel(s.name, s.unit, height) !== this.u.axes[1]!.label) {
+      this.build(); // the axis label is fixed at build time
+      return;
+    }
     if (width !== this.u.width || height !== this.u.height) this.u.setSize({ width, height });
   }
 
@@ -300,6 +307,16 @@ export class SeriesChart {
     }
     ctx.restore();
   }
+}
+
+/** "Name (unit)" for the y axis, shortened to initials ("DO (%)") when the plot is too short for it. */
+function axisLabel(name: string, unit: string, height: number): string {
+  const full = unit ? `${name} (${unit})` : name;
+  const room = (height - 50) / 6.5; // ~6.5 px per character at 11 px
+  if (full.length <= room) return full;
+  const words = name.split(/\s+/);
+  const short = words.length > 1 ? words.map((w) => w[0]!.toUpperCase()).join("") : name.length > 6 ? `${name.slice(0, 4)}.` : name;
+  return unit ? `${short} (${unit})` : short;
 }
 
 function line(ctx: CanvasRenderingContext2D, left: number, width: number, y: number): void {

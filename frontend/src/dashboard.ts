@@ -174,10 +174,27 @@ export class Dashboard {
       this.series.set(cfg.key, s);
       this.order.push(s);
     });
+    this.order[this.order.length - 1]!.chart.timeLabels = true;
+    for (const s of this.order.slice(0, -1)) s.chart.timeLabels = false;
+    this.fitPlots();
+    window.addEventListener("resize", () => this.fitPlots());
     for (const s of this.order) {
       s.chart.build();
       s.chart.setOverlay({ kind: "loading", text: "Loading history…" });
     }
+  }
+
+  /** Sizes the plots so all charts fit the viewport below the tiles (within limits). */
+  private fitPlots(): void {
+    const charts = document.getElementById("charts")!;
+    const top = charts.getBoundingClientRect().top + window.scrollY;
+    const n = Math.max(1, this.order.length);
+    const chrome = 38; // panel header, padding and gap
+    const axis = 32; // the time labels under the bottom chart
+    const bottom = 14;
+    const avail = window.innerHeight - top - bottom - axis - n * chrome;
+    const h = Math.max(110, Math.min(440, Math.floor(avail / n)));
+    charts.style.setProperty("--plot-h", `${h}px`);
   }
 
   async start(): Promise<void> {
