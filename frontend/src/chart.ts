@@ -40,6 +40,8 @@ export class SeriesChart {
   private readonly progress: HTMLDivElement;
   private u: uPlot | null = null;
   private data: uPlot.AlignedData = [[], []];
+  /** Indices of out-of-limit samples with in-limit neighbours (drawn as dots). */
+  private isolated: number[] = [];
   private min = 0;
   private max = 1;
   private dragOrigin = false;
@@ -90,20 +92,21 @@ export class SeriesChart {
         label,
         stroke: s.color,
         width: 1.5,
-        fill: withAlpha(s.color, 0.08),
+        // No area fill under limit zones: the tints would mix into mud.
+        fill: hasLimits ? undefined : withAlpha(s.color, 0.08),
         spanGaps: false,
         points: { size: 4, width: 1 },
         value: (_u, v) => fmtValue(v),
       },
     ];
     if (hasLimits) {
-      // Out-of-limit samples as red dots on top of the line (no line of their own).
+      // Out-of-limit stretches redrawn in red over the trace; a lone outlier gets a dot.
       series.push({
         label: "outside limits",
         stroke: danger,
-        fill: danger,
-        paths: () => null,
-        points: { show: true, size: 5, stroke: danger, fill: danger, width: 1 },
+        width: 2,
+        spanGaps: false,
+        points: { show: false, size: 5, stroke: danger, fill: danger, width: 1, filter: () => this.isolated },
       });
     }
 
@@ -193,9 +196,16 @@ export class SeriesChart {
 
   /** Replaces the drawn data (already gap-broken by the caller). */
   setData(t: number[], v: Value[]): void {
-    const s = this.series;
-    const data: uPlot.AlignedData =
-      s.low !== null || s.high !== null ? [t, v, v.map((x) => (x !== null && isOutside(x, s.low, s.high) ? x : null))] : [t, v];
+    const { low, high } = this.series;
+    let data: uPlot.AlignedData = [t, v];
+    this.isolated = [];
+    if (low !== null || high !== null) {
+      const out = v.map((x) => (x !== null && isOutside(x, low, high) ? x : null));
+      for (let i = 0; i < out.length; i++) {
+        if (out[i] !== null && (i === 0 || out[i - 1] === null) && (i === out.length - 1 || out[i + 1] === null)) this.isolated.push(i);
+      }
+      data = [t, v, out];
+    }
     this.data = data;
     this.u?.setData(data, true);
   }

@@ -329,6 +329,10 @@ export class Dashboard {
 
   private zoomTo(min: number, max: number): void {
     this.setSpec({ kind: "fixed", start: min, end: max });
+    // Synced charts redraw the selection on their own mouseup, after this: clear it next frame.
+    requestAnimationFrame(() => {
+      for (const s of this.order) s.chart.clearSelect();
+    });
   }
 
   private zoomOut(): void {

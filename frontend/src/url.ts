@@ -27,7 +27,8 @@ export function parseSpan(s: string | null): Span | null {
 
 export function formatSpan(span: Span): string {
   if (span === "all") return "all";
-  for (const [u, ms] of UNITS) if (span % ms === 0) return `${span / ms}${u}`;
+  // Hours up to two days reads better ("24h", "36h"); days beyond ("7d").
+  for (const [u, ms] of UNITS) if (span % ms === 0 && !(u === "d" && span < 2 * ms)) return `${span / ms}${u}`;
   return `${Math.round(span / 1000)}s`;
 }
 
