@@ -1,0 +1,73 @@
+"""SQL built from configuration only, quoting, zones, and the COPY decoder."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import datetime
+
+import pytest
+from starlette.testclient import TestClient
+
+from realtime.app import create_app
+from realtime.config import SeriesSpec
+from realtime.db import SeriesSql, decode_copy, quote_ident
+from tests.live import wait_until
+from tests.pg import TestDb
+
+
+def test_identifiers_are_quoted() -> None:
+    assert quote_ident('a"b') == '"a""b"'
+    sql = SeriesSql(SeriesSpec("x", 'CM/x"; DROP TABLE t; --', "X", schema="s"), "UTC")
+    assert sql.table == '"s"."CM/x""; DROP TABLE t; --"'
+    assert "$1" in sql.rows_from()
+
+
+def test_decoder_rejects_garbage() -> None:
+    with pytest.raises(ValueError, match="binary COPY"):
+        decode_copy(b"definitely not a copy stream")
+
+
+def _client(db: TestDb, **settings: object) -> Iterator[TestClient]:
+    app = create_app(db.settings(**settings))
+    with TestClient(app) as client:
+        wait_until(lambda: all(s.loaded or s.state == "missing" for s in app.state.ctx.store.series.values()))
+        yield client
+
+
+@pytest.fixture
+def berlin(db: TestDb) -> Iterator[TestClient]:
+    # 13:00 wall-clock in Berlin in January is 12:00 UTC.
+    asyncio.run(db.insert("ph", [(datetime(2025, 1, 15, 13, 0, 0), 7.0)]))
+    yield from _client(db, data_timezone="Europe/Berlin")
+
+
+def test_naive_timestamps_are_read_in_the_data_timezone(berlin: TestClient) -> None:
+    ph = next(s for s in berlin.get("/api/series").json() if s["key"] == "ph")
+    assert ph["last"] == "2025-01-15T12:00:00.000Z"
+    body = berlin.get("/api/series/ph/data", params={"start": "2025-01-15T11:59:59Z", "end": "2025-01-15T12:00:00Z"})
+    assert body.json()["t"] == [1_736_942_400_000]
+
+
+def test_timestamptz_column_is_used_as_is(db: TestDb) -> None:
+    table = db.qualified("do")
+    asyncio.run(db.execute(f"ALTER TABLE {table} ALTER COLUMN time TYPE timestamptz USING time AT TIME ZONE 'UTC'"))
+    asyncio.run(db.execute(f"INSERT INTO {table} VALUES ('2025-01-15T12:00:00+00', 40.5)"))
+    for client in _client(db, data_timezone="Europe/Berlin"):
+        do = next(s for s in client.get("/api/series").json() if s["key"] == "do")
+        assert do["last"] == "2025-01-15T12:00:00.000Z"
+
+
+def test_table_with_hostile_name_is_read_safely(db: TestDb) -> None:
+    name = 'weird"; DROP TABLE x; --'
+    spec = SeriesSpec("weird", name, "Weird", schema=db.schema)
+    asyncio.run(db.execute(f"CREATE TABLE {db.schema}.{quote_ident(name)} (time timestamp, value float8)"))
+    asyncio.run(db.execute(f"INSERT INTO {db.schema}.{quote_ident(name)} VALUES ('2025-01-01', 1.5)"))
+    for client in _client(db, series=(*db.series, spec)):
+        weird = client.get("/api/series/weird/data").json()
+        assert weird["v"] == [1.5]
+        # Request input is a bind parameter or a lookup key, never SQL.
+        r = client.get("/api/series/temperature;DROP TABLE x/data")
+        assert r.status_code == 404
+        r = client.get("/api/series/weird/data", params={"start": "2025-01-01'; DROP TABLE x; --"})
+        assert r.status_code == 400
