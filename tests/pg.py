@@ -13,15 +13,18 @@ import secrets
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Coroutine, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 
 from realtime.config import DEFAULT_SERIES, PgSettings, SeriesSpec, Settings
+
+T = TypeVar("T")
 
 READER_ROLE = "rt_reader"
 READER_PASSWORD = "reader"
@@ -187,5 +190,11 @@ async def create_schema(admin: PgSettings, server: PgServer, *, tables: bool = T
     return TestDb(admin=admin, schema=schema, series=series, server=server)
 
 
-def run(coro: Any) -> Any:
-    return asyncio.run(coro)
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion from synchronous test code.
+
+    On a thread of its own: Playwright's sync API keeps an event loop running
+    in the test thread, where asyncio.run() refuses to start another.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
@@ -11,7 +10,7 @@ from starlette.testclient import TestClient
 
 from realtime.app import create_app
 from tests.live import wait_until
-from tests.pg import TestDb
+from tests.pg import TestDb, run
 
 BASE = datetime(2025, 3, 1, 12, 0, 0)
 
@@ -24,8 +23,8 @@ def ms(dt: datetime) -> int:
 def filled(db: TestDb) -> TestDb:
     rows = [(BASE + timedelta(seconds=i), 37.0 + (i % 10) / 10) for i in range(7200)]
     rows[3000] = (rows[3000][0], 99.5)  # a spike that downsampling must keep
-    asyncio.run(db.insert("temperature", rows))
-    asyncio.run(db.insert("ph", [(BASE + timedelta(seconds=2 * i), 7.0) for i in range(10)] + [(BASE, None)]))
+    run(db.insert("temperature", rows))
+    run(db.insert("ph", [(BASE + timedelta(seconds=2 * i), 7.0) for i in range(10)] + [(BASE, None)]))
     return db
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -13,7 +12,7 @@ from realtime.app import create_app
 from realtime.config import SeriesSpec
 from realtime.db import SeriesSql, decode_copy, quote_ident
 from tests.live import wait_until
-from tests.pg import TestDb
+from tests.pg import TestDb, run
 
 
 def test_identifiers_are_quoted() -> None:
@@ -38,7 +37,7 @@ def _client(db: TestDb, **settings: object) -> Iterator[TestClient]:
 @pytest.fixture
 def berlin(db: TestDb) -> Iterator[TestClient]:
     # 13:00 wall-clock in Berlin in January is 12:00 UTC.
-    asyncio.run(db.insert("ph", [(datetime(2025, 1, 15, 13, 0, 0), 7.0)]))
+    run(db.insert("ph", [(datetime(2025, 1, 15, 13, 0, 0), 7.0)]))
     yield from _client(db, data_timezone="Europe/Berlin")
 
 
@@ -51,8 +50,8 @@ def test_naive_timestamps_are_read_in_the_data_timezone(berlin: TestClient) -> N
 
 def test_timestamptz_column_is_used_as_is(db: TestDb) -> None:
     table = db.qualified("do")
-    asyncio.run(db.execute(f"ALTER TABLE {table} ALTER COLUMN time TYPE timestamptz USING time AT TIME ZONE 'UTC'"))
-    asyncio.run(db.execute(f"INSERT INTO {table} VALUES ('2025-01-15T12:00:00+00', 40.5)"))
+    run(db.execute(f"ALTER TABLE {table} ALTER COLUMN time TYPE timestamptz USING time AT TIME ZONE 'UTC'"))
+    run(db.execute(f"INSERT INTO {table} VALUES ('2025-01-15T12:00:00+00', 40.5)"))
     for client in _client(db, data_timezone="Europe/Berlin"):
         do = next(s for s in client.get("/api/series").json() if s["key"] == "do")
         assert do["last"] == "2025-01-15T12:00:00.000Z"
@@ -61,8 +60,8 @@ def test_timestamptz_column_is_used_as_is(db: TestDb) -> None:
 def test_table_with_hostile_name_is_read_safely(db: TestDb) -> None:
     name = 'weird"; DROP TABLE x; --'
     spec = SeriesSpec("weird", name, "Weird", schema=db.schema)
-    asyncio.run(db.execute(f"CREATE TABLE {db.schema}.{quote_ident(name)} (time timestamp, value float8)"))
-    asyncio.run(db.execute(f"INSERT INTO {db.schema}.{quote_ident(name)} VALUES ('2025-01-01', 1.5)"))
+    run(db.execute(f"CREATE TABLE {db.schema}.{quote_ident(name)} (time timestamp, value float8)"))
+    run(db.execute(f"INSERT INTO {db.schema}.{quote_ident(name)} VALUES ('2025-01-01', 1.5)"))
     for client in _client(db, series=(*db.series, spec)):
         weird = client.get("/api/series/weird/data").json()
         assert weird["v"] == [1.5]

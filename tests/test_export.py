@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 from collections.abc import Iterator
@@ -13,17 +12,17 @@ from starlette.testclient import TestClient
 
 from realtime.app import create_app
 from tests.live import wait_until
-from tests.pg import TestDb
+from tests.pg import TestDb, run
 
 T0 = datetime(2025, 6, 1, 0, 0, 0)
 
 
 @pytest.fixture
 def client(db: TestDb) -> Iterator[TestClient]:
-    asyncio.run(db.insert("temperature", [(T0 + timedelta(seconds=i), 37.0 + i / 1000) for i in range(120_000)]))
-    asyncio.run(db.insert("ph", [(T0 + timedelta(seconds=2 * i), 7.25) for i in range(100)]))
-    asyncio.run(db.insert("ph", [(T0 + timedelta(seconds=4), 7.5), (T0 + timedelta(seconds=6), None)]))
-    asyncio.run(db.insert("do", [(T0 + timedelta(milliseconds=1500), 40.1)]))
+    run(db.insert("temperature", [(T0 + timedelta(seconds=i), 37.0 + i / 1000) for i in range(120_000)]))
+    run(db.insert("ph", [(T0 + timedelta(seconds=2 * i), 7.25) for i in range(100)]))
+    run(db.insert("ph", [(T0 + timedelta(seconds=4), 7.5), (T0 + timedelta(seconds=6), None)]))
+    run(db.insert("do", [(T0 + timedelta(milliseconds=1500), 40.1)]))
     app = create_app(db.settings())
     with TestClient(app) as c:
         wait_until(lambda: all(s.loaded for s in app.state.ctx.store.series.values()))

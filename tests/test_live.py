@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections import Counter
@@ -13,7 +12,7 @@ import httpx2 as httpx
 import pytest
 
 from tests.live import LiveServer, serve, wait_until
-from tests.pg import TestDb
+from tests.pg import TestDb, run
 from tests.wsclient import Viewer
 
 T0 = datetime(2026, 1, 10, 8, 0, 0)
@@ -25,8 +24,8 @@ def ms(dt: datetime) -> int:
 
 @pytest.fixture
 def history(db: TestDb) -> TestDb:
-    asyncio.run(db.insert("temperature", [(T0 + timedelta(seconds=i), 37.0) for i in range(600)]))
-    asyncio.run(db.insert("ph", [(T0 + timedelta(seconds=i), 7.1) for i in range(0, 600, 3)]))
+    run(db.insert("temperature", [(T0 + timedelta(seconds=i), 37.0) for i in range(600)]))
+    run(db.insert("ph", [(T0 + timedelta(seconds=i), 7.1) for i in range(0, 600, 3)]))
     return db
 
 
@@ -59,14 +58,14 @@ def test_every_row_reaches_every_viewer_once_even_sharing_a_timestamp(server: Li
     takes the multiset difference with the stored rows."""
     vs = viewers(server, 3)
     t1 = T0 + timedelta(seconds=700)
-    asyncio.run(history.insert("temperature", [(t1, 38.0)]))
+    run(history.insert("temperature", [(t1, 38.0)]))
     for v in vs:
         v.wait_for(lambda v: v.count("temperature")[(ms(t1), 38.0)] == 1)
     # Same timestamp, committed after the first was delivered: a new value and
     # an exact duplicate of the first row.
-    asyncio.run(history.insert("temperature", [(t1, 38.5)]))
-    asyncio.run(history.insert("temperature", [(t1, 38.0)]))
-    asyncio.run(history.insert("temperature", [(t1 + timedelta(milliseconds=1), None)]))
+    run(history.insert("temperature", [(t1, 38.5)]))
+    run(history.insert("temperature", [(t1, 38.0)]))
+    run(history.insert("temperature", [(t1 + timedelta(milliseconds=1), None)]))
     expected = Counter({(ms(t1), 38.0): 2, (ms(t1), 38.5): 1, (ms(t1) + 1, None): 1})
     for v in vs:
         v.wait_for(lambda v: sum(v.count("temperature").values()) >= 4)
@@ -79,7 +78,7 @@ def test_backfilled_row_reaches_viewers_within_15s_once(server: LiveServer, hist
     vs = viewers(server, 2)
     newest = T0 + timedelta(seconds=599)
     past = newest - timedelta(minutes=10)
-    asyncio.run(history.insert("temperature", [(past + timedelta(milliseconds=500), 36.0)]))
+    run(history.insert("temperature", [(past + timedelta(milliseconds=500), 36.0)]))
     started = time.monotonic()
     for v in vs:
         v.wait_for(lambda v: v.count("temperature")[(ms(past) + 500, 36.0)] == 1, timeout=15)
@@ -96,20 +95,20 @@ def test_backfilled_row_reaches_viewers_within_15s_once(server: LiveServer, hist
 def test_reconnect_replays_the_gap_without_duplicates(server: LiveServer, history: TestDb) -> None:
     first = Viewer(server.ws_url)
     first.subscribe()
-    asyncio.run(history.insert("ph", [(T0 + timedelta(seconds=601), 7.2)]))
+    run(history.insert("ph", [(T0 + timedelta(seconds=601), 7.2)]))
     first.wait_for(lambda v: len(v.rows.get("ph", [])) == 1)
     since = {"ph": first.last_time("ph")}
     seq = dict(first.seq)
     first.close()
     # While disconnected: new rows, one sharing the last delivered timestamp.
-    asyncio.run(history.insert("ph", [(T0 + timedelta(seconds=602 + i), 7.3) for i in range(5)]))
+    run(history.insert("ph", [(T0 + timedelta(seconds=602 + i), 7.3) for i in range(5)]))
     wait_until(lambda: server.ctx.store["ph"].n == 200 + 6)
     again = Viewer(server.ws_url)
     again.subscribe(since=since, seq=seq)
     again.wait_for(lambda v: len(v.rows.get("ph", [])) == 5)
     replay = [m for m in again.of_type("append") if m["series"] == "ph"]
     assert replay[0]["replay"] is True
-    asyncio.run(history.insert("ph", [(T0 + timedelta(seconds=610), 7.4)]))
+    run(history.insert("ph", [(T0 + timedelta(seconds=610), 7.4)]))
     again.wait_for(lambda v: len(v.rows.get("ph", [])) == 6)
     again.pump(0.5)
     times = [t for t, _ in again.rows["ph"]]
@@ -122,11 +121,11 @@ def test_reconnect_replays_the_gap_without_duplicates(server: LiveServer, histor
 def test_reconnect_after_missed_backfill_asks_for_resync(server: LiveServer, history: TestDb) -> None:
     first = Viewer(server.ws_url)
     first.subscribe()
-    asyncio.run(history.insert("ph", [(T0 + timedelta(seconds=601), 7.2)]))
+    run(history.insert("ph", [(T0 + timedelta(seconds=601), 7.2)]))
     first.wait_for(lambda v: len(v.rows.get("ph", [])) == 1)
     since, seq = {"ph": first.last_time("ph")}, dict(first.seq)
     first.close()
-    asyncio.run(history.insert("ph", [(T0 + timedelta(seconds=100, milliseconds=5), 6.9)]))
+    run(history.insert("ph", [(T0 + timedelta(seconds=100, milliseconds=5), 6.9)]))
     wait_until(lambda: server.ctx.store["ph"].n == 202, timeout=15)
     again = Viewer(server.ws_url)
     again.subscribe(since=since, seq=seq)
@@ -151,7 +150,7 @@ def test_bad_subscribe_gets_an_error_message_not_a_disconnect(server: LiveServer
 
 
 def test_missing_table_shows_as_missing_while_others_work(history: TestDb) -> None:
-    asyncio.run(history.drop_table("pressure"))
+    run(history.drop_table("pressure"))
     with serve(history.settings()) as live:
         series = {s["key"]: s for s in httpx.get(f"{live.url}/api/series").json()}
         assert series["pressure"]["state"] == "missing"
@@ -162,6 +161,6 @@ def test_missing_table_shows_as_missing_while_others_work(history: TestDb) -> No
         assert r.json()["t"] == []
         v = Viewer(live.ws_url)
         v.subscribe()
-        asyncio.run(history.insert("temperature", [(T0 + timedelta(seconds=900), 37.5)]))
+        run(history.insert("temperature", [(T0 + timedelta(seconds=900), 37.5)]))
         v.wait_for(lambda v: len(v.rows.get("temperature", [])) == 1)
         v.close()

@@ -3,22 +3,21 @@ outage, reconnects by itself and loses no rows."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 
 import httpx2 as httpx
 
 from tests.live import serve, wait_until
-from tests.pg import PgServer, create_database, create_schema, drop_database
+from tests.pg import PgServer, create_database, create_schema, drop_database, run
 from tests.wsclient import Viewer
 
 T0 = datetime(2026, 2, 1, 0, 0, 0)
 
 
 def test_database_restart_is_reported_and_survived(restartable_server: PgServer) -> None:
-    admin = asyncio.run(create_database(restartable_server.admin))
-    db = asyncio.run(create_schema(admin, restartable_server))
-    asyncio.run(db.insert("do", [(T0 + timedelta(seconds=i), 40.0) for i in range(100)]))
+    admin = run(create_database(restartable_server.admin))
+    db = run(create_schema(admin, restartable_server))
+    run(db.insert("do", [(T0 + timedelta(seconds=i), 40.0) for i in range(100)]))
     try:
         with serve(db.settings(poll_interval=0.2)) as live:
             v = Viewer(live.ws_url)
@@ -35,11 +34,11 @@ def test_database_restart_is_reported_and_survived(restartable_server: PgServer)
 
             restartable_server.start()
             # Rows written before the app has noticed the database is back.
-            asyncio.run(db.insert("do", [(T0 + timedelta(seconds=100 + i), 41.0) for i in range(5)]))
+            run(db.insert("do", [(T0 + timedelta(seconds=100 + i), 41.0) for i in range(5)]))
             v.wait_for(lambda v: any(m["db"]["state"] == "up" for m in v.of_type("status")), timeout=20)
             v.wait_for(lambda v: len(v.rows.get("do", [])) == 5, timeout=10)
             assert httpx.get(f"{live.url}/readyz").status_code == 200
             wait_until(lambda: live.ctx.store["do"].n == 105)
             v.close()
     finally:
-        asyncio.run(drop_database(restartable_server.admin, admin.database))
+        run(drop_database(restartable_server.admin, admin.database))

@@ -1,0 +1,47 @@
+"""The dashboard in a real browser: charts drawn, rows arriving live."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import dash
+from tests.pg import TestDb, run
+
+pytestmark = pytest.mark.browser
+KEYS = ("temperature", "ph", "do", "pressure")
+
+
+def _canvas_has_ink(page: Page, key: str) -> bool:
+    """True when the chart's canvas has drawn pixels (not a blank box)."""
+    script = """(key) => {
+        const c = document.querySelector(`[data-testid="chart-${key}"] canvas`);
+        if (!c || c.width === 0) return false;
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let ink = 0;
+        for (let i = 3; i < d.length; i += 4) if (d[i] > 0) ink++;
+        return ink > 500;
+    }"""
+    return bool(page.evaluate(script, key))
+
+
+def test_four_charts_are_drawn_with_history(page: Page) -> None:
+    for key in KEYS:
+        chart = page.get_by_test_id(f"chart-{key}")
+        expect(chart.locator("canvas").first).to_be_visible()
+        assert _canvas_has_ink(page, key), f"chart {key} drew nothing"
+        assert dash(page, f"points('{key}')") > 100
+    expect(page.get_by_test_id("chart-do")).to_contain_text("Dissolved oxygen")
+
+
+def test_inserted_row_arrives_without_reload(page: Page, plant: TestDb) -> None:
+    now = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    t_ms = round((now - datetime(1970, 1, 1)).total_seconds() * 1000)
+    navigations: list[str] = []
+    page.on("framenavigated", lambda frame: navigations.append(frame.url))
+    run(plant.insert("ph", [(now, 6.54321)]))
+    page.wait_for_function(f"() => window.__dashboard.lastT('ph') >= {t_ms}", timeout=10_000)
+    expect(page.get_by_test_id("tile-ph-value")).to_have_text("6.543")
+    assert navigations == []
