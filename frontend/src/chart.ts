@@ -42,6 +42,7 @@ export class SeriesChart {
   private data: uPlot.AlignedData = [[], []];
   /** Indices of out-of-limit samples with in-limit neighbours (drawn as dots). */
   private isolated: number[] = [];
+  private hasData = false;
   private min = 0;
   private max = 1;
   private dragOrigin = false;
@@ -165,6 +166,7 @@ export class SeriesChart {
           grid: { stroke: grid, width: 1 },
           ticks: { show: false },
           values: (_u, ticks) => {
+            if (!this.hasData) return ticks.map(() => ""); // no meaningless 0–1 scale on empty charts
             const step = ticks.length > 1 ? Math.abs(ticks[1]! - ticks[0]!) : 1;
             const dec = Math.min(6, Math.max(0, -Math.floor(Math.log10(step) + 1e-9)));
             return ticks.map((t) => t.toFixed(dec));
@@ -207,6 +209,7 @@ export class SeriesChart {
       data = [t, v, out];
     }
     this.data = data;
+    this.hasData = v.some((x) => x !== null);
     this.u?.setData(data, true);
   }
 

@@ -158,7 +158,7 @@ export class Controls {
     for (const b of this.presets) b.setAttribute("aria-pressed", String(b.dataset["span"] === liveSpan));
     this.live.setAttribute("aria-pressed", String(live));
     this.live.classList.toggle("is-live", live);
-    this.live.querySelector(".label")!.textContent = live ? "Live" : "Paused";
+    this.live.querySelector(".label")!.textContent = live ? "Live" : "Resume live";
     this.live.title = live ? "Following the newest data; click to pause" : "Paused: click to follow the newest data again";
     const focused = document.activeElement === this.start || document.activeElement === this.end;
     if (!this.inputsDirty && !focused) {

@@ -68,6 +68,7 @@ export class Dashboard {
   private hoverChart: SeriesChart | null = null;
   private hoverPos: [number, number] = [0, 0];
   private liveStarted = false;
+  private infoRetry: number | undefined;
 
   constructor(private readonly boot: Boot) {
     const { window: urlWindow, tz } = readUrl();
@@ -140,7 +141,9 @@ export class Dashboard {
       panel.className = "panel";
       panel.dataset["testid"] = `chart-${cfg.key}`;
       panel.style.setProperty("--series-color", color);
-      panel.setAttribute("aria-label", `${cfg.name} chart`);
+      panel.setAttribute("aria-label", `${cfg.name} chart. Arrow keys pan, plus and minus zoom, L returns to live.`);
+      panel.tabIndex = 0;
+      panel.addEventListener("keydown", (e) => this.onChartKey(e));
       panel.innerHTML = `
         <header class="panel-head">
           <h3 class="panel-title"><span class="swatch" aria-hidden="true"></span><span class="panel-name"></span><span class="panel-unit"></span></h3>
@@ -178,6 +181,12 @@ export class Dashboard {
     for (const s of this.order.slice(0, -1)) s.chart.timeLabels = false;
     this.fitPlots();
     window.addEventListener("resize", () => this.fitPlots());
+    // The banner, a wrapping toolbar or taller tiles move the charts down: refit.
+    const refit = new ResizeObserver(() => this.fitPlots());
+    for (const sel of ["#banner", ".toolbar", "#tiles", ".caption-row"]) {
+      const el = document.querySelector(sel);
+      if (el) refit.observe(el);
+    }
     for (const s of this.order) {
       s.chart.build();
       s.chart.setOverlay({ kind: "loading", text: "Loading history…" });
@@ -225,7 +234,8 @@ export class Dashboard {
     for (const info of infos) {
       const s = this.series.get(info.key);
       if (!s) continue;
-      const wasUnavailable = s.info !== null && (s.state === "missing" || s.state === "empty") && info.state === "ok";
+      // A table that appeared, got its first rows or finished loading since the last look.
+      const becameOk = s.info !== null && s.state !== "ok" && info.state === "ok";
       s.info = info;
       s.intervalMs = info.interval_ms ?? s.intervalMs;
       const configured = s.cfg.stale_after !== null ? s.cfg.stale_after * 1000 : null;
@@ -236,9 +246,11 @@ export class Dashboard {
       s.state = info.state;
       s.error = info.error;
       s.tile.setState(info.state === "ok" ? "ok" : info.state, info.error ?? "");
-      // A table that appeared (or got its first rows) since the last look.
-      if (wasUnavailable && this.ready) void this.load([info.key]);
+      if (becameOk && this.ready) void this.load([info.key]);
     }
+    // The server is still loading a table: look again soon rather than in 30 s.
+    window.clearTimeout(this.infoRetry);
+    if (infos.some((i) => i.state === "loading")) this.infoRetry = window.setTimeout(() => void this.refreshSeriesInfo(), 2000);
   }
 
   /** Tiles need the latest value even when the window does not hold it. */
@@ -357,6 +369,36 @@ export class Dashboard {
       return;
     }
     for (const s of this.order) s.chart.setWindow(min, max);
+  }
+
+  private onChartKey(e: KeyboardEvent): void {
+    if (e.altKey || e.ctrlKey || e.metaKey) return;
+    const span = this.winEnd - this.winStart;
+    switch (e.key) {
+      case "ArrowLeft":
+        this.panBy(-0.25);
+        break;
+      case "ArrowRight":
+        this.panBy(0.25);
+        break;
+      case "+":
+      case "=":
+        this.setSpec({ kind: "fixed", start: this.winStart + span / 4, end: this.winEnd - span / 4 });
+        break;
+      case "-":
+        this.zoomOut();
+        break;
+      case "Backspace":
+        this.back();
+        break;
+      case "l":
+      case "L":
+        if (this.spec.kind !== "live") this.setSpec({ kind: "live", span: this.lastLiveSpan });
+        break;
+      default:
+        return;
+    }
+    e.preventDefault();
   }
 
   private back(): void {
@@ -529,6 +571,11 @@ export class Dashboard {
 
   private onHello(seq: Record<string, number>, db: DbStatus): void {
     this.onStatus(db, true);
+    // Back after the server was unreachable: load what failed.
+    if (this.order.some((s) => s.state === "error")) {
+      this.refresh();
+      return;
+    }
     // A seq below ours means the server restarted and counts afresh: what we
     // hold cannot be matched against its batches, so reload.
     const restarted = this.order.filter((s) => seq[s.cfg.key] !== undefined && seq[s.cfg.key]! < s.buf.seq);
