@@ -74,7 +74,7 @@ def test_raw_rows_when_they_fit(client: TestClient) -> None:
 
 
 def test_wide_window_is_m4_and_keeps_the_spike(client: TestClient) -> None:
-    params = {"start": "2025-03-01T12:00:00Z", "end": "2025-03-01T14:00:00Z", "points": 50}
+    params: dict[str, str | int] = {"start": "2025-03-01T12:00:00Z", "end": "2025-03-01T14:00:00Z", "points": 50}
     body = client.get("/api/series/temperature/data", params=params).json()
     assert body["downsampled"] is True
     assert body["count"] == 7200
