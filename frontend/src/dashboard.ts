@@ -112,6 +112,7 @@ export class Dashboard {
       hello: (seq, db) => this.onHello(seq, db),
       append: (m) => this.onAppend(m),
       status: (db) => this.onStatus(db),
+      refused: (error) => this.controls.showBanner("error", `Live updates were refused by the server (${error}); retrying.`, 8000),
       resync: (keys) => this.load(keys.filter((k) => this.series.has(k))),
       link: (state) => {
         this.link = state;
@@ -767,6 +768,13 @@ export class Dashboard {
         return Number.isFinite(t) ? t : null;
       },
       seq: (key: string) => this.series.get(key)?.buf.seq ?? null,
+      /** Rows held inside the visible window (compare with the stats route's raw count). */
+      rowsInWindow: (key: string) => {
+        const s = this.series.get(key);
+        if (!s) return 0;
+        const [i0, i1] = s.buf.range(this.winStart, this.winEnd);
+        return i1 - i0;
+      },
       downsampled: (key: string) => this.series.get(key)?.downsampled ?? false,
       state: (key: string) => this.series.get(key)?.state ?? null,
     });

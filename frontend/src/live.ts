@@ -17,6 +17,8 @@ export interface LiveHandlers {
   append(msg: AppendMessage): void;
   status(db: DbStatus): void;
   resync(keys: string[]): void;
+  /** The server rejected our subscribe (not in the contract's list, but sent by the hub). */
+  refused(error: string): void;
   link(state: LinkState): void;
 }
 
@@ -97,10 +99,11 @@ export class LiveConnection {
   private dispatch(msg: ServerMessage): void {
     switch (msg.type) {
       case "hello":
-        this.attempt = 0;
         this.on.hello(msg.seq ?? {}, msg.db);
         break;
       case "append":
+        // Data flows: the link is healthy, so a later drop retries quickly again.
+        this.attempt = 0;
         this.on.append(msg);
         break;
       case "status":
@@ -110,6 +113,12 @@ export class LiveConnection {
         this.on.resync(msg.series);
         break;
       case "heartbeat":
+        this.attempt = 0;
+        break;
+      case "error":
+        // Not subscribed, so no live data would come: start over after a pause.
+        this.on.refused(msg.error);
+        this.ws?.close(4001, "subscribe refused");
         break;
     }
   }

@@ -83,6 +83,7 @@ export type ServerMessage =
     }
   | { type: "status"; db: DbStatus }
   | { type: "resync"; series: string[] }
-  | { type: "heartbeat"; time: number };
+  | { type: "heartbeat"; time: number }
+  | { type: "error"; error: string };
 
 export type AppendMessage = Extract<ServerMessage, { type: "append" }>;
