@@ -132,8 +132,8 @@ export class SeriesChart {
             this.dragOrigin = true;
             return handler(e);
           },
-          dblclick: () => (e: MouseEvent) => {
-            e.preventDefault();
+          dblclick: () => () => {
+            // uPlot listens passively: no preventDefault (Chrome logs an error for it).
             this.events.zoomOut();
             return null;
           },
@@ -165,9 +165,12 @@ export class SeriesChart {
           size: Y_AXIS_SIZE,
           grid: { stroke: grid, width: 1 },
           ticks: { show: false },
-          values: (_u, ticks) => {
+          space: 24,
+          values: (u, ticks) => {
             if (!this.hasData) return ticks.map(() => ""); // no meaningless 0–1 scale on empty charts
-            const step = ticks.length > 1 ? Math.abs(ticks[1]! - ticks[0]!) : 1;
+            const sc = u.scales["y"]!;
+            // With a single tick the step is unknown: derive it from the scale's span.
+            const step = ticks.length > 1 ? Math.abs(ticks[1]! - ticks[0]!) : ((sc.max ?? 1) - (sc.min ?? 0)) / 4;
             const dec = Math.min(6, Math.max(0, -Math.floor(Math.log10(step) + 1e-9)));
             return ticks.map((t) => t.toFixed(dec));
           },
@@ -272,7 +275,6 @@ export class SeriesChart {
   }
 
   private startPan(u: uPlot, e: MouseEvent): void {
-    e.preventDefault();
     const x0 = e.clientX;
     const min0 = this.min;
     const span = this.max - this.min;

@@ -25,7 +25,8 @@ export class Tile {
   private readonly flag: HTMLElement;
   private readonly detail: HTMLElement;
   private t: number | null = null;
-  private v: Value = null;
+  /** undefined: the latest row's time is known but not its value (yet). */
+  private v: Value | undefined = undefined;
   private state: TileState = "loading";
   private message = "";
   staleAfterMs = 60_000;
@@ -55,7 +56,7 @@ export class Tile {
     return this.t;
   }
 
-  get latestV(): Value {
+  get latestV(): Value | undefined {
     return this.v;
   }
 
@@ -88,10 +89,12 @@ export class Tile {
   render(now: number): void {
     const { low, high } = this.series;
     const hasValue = this.t !== null;
-    this.value.textContent = hasValue ? (this.v === null ? "NULL" : fmtValue(this.v)) : "—";
-    this.unit.hidden = !hasValue || this.v === null || !this.series.unit;
+    const v = this.v;
+    // NULL is a real row with no value; undefined means not loaded yet.
+    this.value.textContent = hasValue && v !== undefined ? (v === null ? "NULL" : fmtValue(v)) : "—";
+    this.unit.hidden = !hasValue || v === null || v === undefined || !this.series.unit;
     const stale = this.isStale(now);
-    const outside = this.v !== null && hasValue && isOutside(this.v, low, high);
+    const outside = typeof v === "number" && isOutside(v, low, high);
     let flag = "";
     let cls = "tile";
     if (this.state === "missing" || this.state === "error" || (this.state === "empty" && !hasValue)) {
@@ -103,7 +106,8 @@ export class Tile {
     }
     if (outside) {
       cls += " is-alarm";
-      flag = flag ? `${flag} · ${this.v! < (low ?? -Infinity) ? "Below low" : "Above high"}` : this.v! < (low ?? -Infinity) ? "Below low limit" : "Above high limit";
+      const below = (v as number) < (low ?? -Infinity);
+      flag = flag ? `${flag} · ${below ? "Below low" : "Above high"}` : below ? "Below low limit" : "Above high limit";
     }
     this.el.className = cls;
     this.flag.textContent = flag;
