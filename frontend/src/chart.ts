@@ -171,7 +171,9 @@ export class SeriesChart {
             const sc = u.scales["y"]!;
             // With a single tick the step is unknown: derive it from the scale's span.
             const step = ticks.length > 1 ? Math.abs(ticks[1]! - ticks[0]!) : ((sc.max ?? 1) - (sc.min ?? 0)) / 4;
-            const dec = Math.min(6, Math.max(0, -Math.floor(Math.log10(step) + 1e-9)));
+            // Enough decimals to show the step exactly (2.5 must not print as 3).
+            let dec = 0;
+            while (dec < 6 && Math.abs(Math.round(step * 10 ** dec) - step * 10 ** dec) > 1e-6 * 10 ** dec) dec++;
             return ticks.map((t) => t.toFixed(dec));
           },
         },

@@ -768,6 +768,13 @@ export class Dashboard {
         return Number.isFinite(t) ? t : null;
       },
       seq: (key: string) => this.series.get(key)?.buf.seq ?? null,
+      /** Values of the rows held at exactly time t (duplicate timestamps give several). */
+      valuesAt: (key: string, t: number) => {
+        const s = this.series.get(key);
+        if (!s) return [];
+        const [i0, i1] = s.buf.range(t, t);
+        return s.buf.v.slice(i0, i1);
+      },
       /** Rows held inside the visible window (compare with the stats route's raw count). */
       rowsInWindow: (key: string) => {
         const s = this.series.get(key);
