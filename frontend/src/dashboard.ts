@@ -3,25 +3,23 @@
 // (charts, tiles, stats, controls) kept in step.
 
 import * as api from "./api";
-import { SeriesBuffer, gapThreshold, medianInterval, withGaps, type Value } from "./buffer";
+import { SeriesBuffer, gapThreshold, medianInterval, withGaps } from "./buffer";
 import { SeriesChart, type ChartEvents } from "./chart";
 import { Controls, type ConnectionState } from "./controls";
-import { fmtValue } from "./format";
 import { LiveConnection, type LinkState } from "./live";
 import { StatsView } from "./stats";
 import { cssVar, currentTheme, initTheme, toggleTheme } from "./theme";
 import { Tile } from "./tiles";
-import { fmtDateTime, fmtTime, setTimeZoneMode, timeZoneMode } from "./time";
+import { Tooltip, type TooltipRow } from "./tooltip";
+import { fmtTime, setTimeZoneMode, timeZoneMode } from "./time";
 import type { AppendMessage, Boot, BootSeries, DbStatus, SeriesInfo, SeriesState } from "./types";
-import { readUrl, writeUrl, type Span, type WindowSpec } from "./url";
+import { TimeWindow } from "./timewindow";
+import { readUrl, writeUrl, type WindowSpec } from "./url";
 
-const DEFAULT_SPAN = 3_600_000;
-const MIN_SPAN = 1000;
 const LOAD_DEBOUNCE_MS = 120;
 const STATS_DEBOUNCE_MS = 400;
 const STATS_LIVE_EVERY_MS = 10_000;
 const SERIES_REFRESH_MS = 30_000;
-const HISTORY_MAX = 50;
 
 interface Series {
   cfg: BootSeries;
@@ -49,11 +47,7 @@ export class Dashboard {
   private readonly order: Series[] = [];
   private readonly controls: Controls;
   private readonly live: LiveConnection;
-  private spec: WindowSpec = { kind: "live", span: DEFAULT_SPAN };
-  private lastLiveSpan: Span = DEFAULT_SPAN;
-  private winStart = 0;
-  private winEnd = 1;
-  private readonly past: WindowSpec[] = [];
+  private readonly win: TimeWindow;
   private ready = false;
   private frame = 0;
   private windowDirty = false;
@@ -63,7 +57,7 @@ export class Dashboard {
   private link: LinkState = "connecting";
   private db: DbStatus | null = null;
   private lastUpdate: number | null = null;
-  private tooltip: HTMLDivElement;
+  private readonly tooltip = new Tooltip();
   private hoverT: number | null = null;
   private hoverChart: SeriesChart | null = null;
   private hoverPos: [number, number] = [0, 0];
@@ -73,10 +67,7 @@ export class Dashboard {
   constructor(private readonly boot: Boot) {
     const { window: urlWindow, tz } = readUrl();
     setTimeZoneMode(tz ?? "local");
-    if (urlWindow) {
-      this.spec = urlWindow;
-      if (urlWindow.kind === "live") this.lastLiveSpan = urlWindow.span;
-    }
+    this.win = new TimeWindow(urlWindow);
     initTheme(() => this.onThemeChange());
 
     this.controls = new Controls(
@@ -101,10 +92,6 @@ export class Dashboard {
     this.controls.setTheme(currentTheme());
     this.controls.setCanGoBack(false);
 
-    this.tooltip = document.createElement("div");
-    this.tooltip.className = "tooltip";
-    this.tooltip.hidden = true;
-    this.tooltip.setAttribute("aria-hidden", "true");
 
     this.buildSeries();
     this.live = new LiveConnection(boot.ws_path || "/ws", {
@@ -290,54 +277,23 @@ export class Dashboard {
     return n;
   }
 
-  /** Computes [start, end] from the spec; a live window ends at the newest row. */
   private resolveWindow(): boolean {
-    let start: number;
-    let end: number;
-    if (this.spec.kind === "fixed") {
-      start = this.spec.start;
-      end = this.spec.end;
-    } else {
-      end = this.newest() ?? Date.now();
-      if (this.spec.span === "all") {
-        start = this.oldest() ?? end - DEFAULT_SPAN;
-        if (end - start < MIN_SPAN) start = end - DEFAULT_SPAN;
-      } else start = end - this.spec.span;
-    }
-    start = Math.floor(start);
-    end = Math.ceil(end);
-    const changed = start !== this.winStart || end !== this.winEnd;
-    this.winStart = start;
-    this.winEnd = end;
-    return changed;
+    return this.win.resolve(this.newest(), this.oldest());
   }
 
   /** A user-chosen window: remembered for Back, written to the URL, loaded. */
   private setSpec(spec: WindowSpec, remember = true): void {
-    if (spec.kind === "fixed") {
-      let { start, end } = spec;
-      if (end - start < MIN_SPAN) {
-        const mid = (start + end) / 2;
-        start = mid - MIN_SPAN / 2;
-        end = mid + MIN_SPAN / 2;
-      }
-      spec = { kind: "fixed", start: Math.floor(start), end: Math.ceil(end) };
-    } else this.lastLiveSpan = spec.span;
-    if (remember) {
-      this.past.push(this.currentAsSpec());
-      if (this.past.length > HISTORY_MAX) this.past.shift();
-    }
-    this.spec = spec;
-    this.controls.setCanGoBack(this.past.length > 0);
+    this.win.set(spec, remember);
+    this.afterWindowChange();
+  }
+
+  private afterWindowChange(): void {
+    this.controls.setCanGoBack(this.win.canGoBack);
     this.resolveWindow();
     this.applyWindowToCharts();
     this.renderWindow();
     this.scheduleLoad();
     this.scheduleStats();
-  }
-
-  private currentAsSpec(): WindowSpec {
-    return this.spec.kind === "live" ? this.spec : { kind: "fixed", start: this.winStart, end: this.winEnd };
   }
 
   private zoomTo(min: number, max: number): void {
@@ -349,18 +305,12 @@ export class Dashboard {
   }
 
   private zoomOut(): void {
-    if (this.spec.kind === "live") {
-      if (this.spec.span === "all") return;
-      this.setSpec({ kind: "live", span: this.spec.span * 2 });
-      return;
-    }
-    const span = this.winEnd - this.winStart;
-    this.setSpec({ kind: "fixed", start: this.winStart - span / 2, end: this.winEnd + span / 2 });
+    const spec = this.win.zoomedOut();
+    if (spec) this.setSpec(spec);
   }
 
   private panBy(fraction: number): void {
-    const dt = Math.round((this.winEnd - this.winStart) * fraction);
-    this.setSpec({ kind: "fixed", start: this.winStart + dt, end: this.winEnd + dt });
+    this.setSpec(this.win.panned(fraction));
   }
 
   /** Shift+drag: move the charts while dragging, load once released. */
@@ -374,7 +324,6 @@ export class Dashboard {
 
   private onChartKey(e: KeyboardEvent): void {
     if (e.altKey || e.ctrlKey || e.metaKey) return;
-    const span = this.winEnd - this.winStart;
     switch (e.key) {
       case "ArrowLeft":
         this.panBy(-0.25);
@@ -384,7 +333,7 @@ export class Dashboard {
         break;
       case "+":
       case "=":
-        this.setSpec({ kind: "fixed", start: this.winStart + span / 4, end: this.winEnd - span / 4 });
+        this.setSpec(this.win.zoomedIn());
         break;
       case "-":
         this.zoomOut();
@@ -394,7 +343,7 @@ export class Dashboard {
         break;
       case "l":
       case "L":
-        if (this.spec.kind !== "live") this.setSpec({ kind: "live", span: this.lastLiveSpan });
+        if (!this.win.live) this.setSpec(this.win.toggledLive());
         break;
       default:
         return;
@@ -403,14 +352,11 @@ export class Dashboard {
   }
 
   private back(): void {
-    const prev = this.past.pop();
-    this.controls.setCanGoBack(this.past.length > 0);
-    if (prev) this.setSpec(prev, false);
+    if (this.win.back()) this.afterWindowChange();
   }
 
   private toggleLive(): void {
-    if (this.spec.kind === "live") this.setSpec({ kind: "fixed", start: this.winStart, end: this.winEnd });
-    else this.setSpec({ kind: "live", span: this.lastLiveSpan });
+    this.setSpec(this.win.toggledLive());
   }
 
   private refresh(): void {
@@ -439,22 +385,22 @@ export class Dashboard {
   private rebuildCharts(): void {
     for (const s of this.order) {
       s.chart.build();
-      s.chart.setWindow(this.winStart, this.winEnd);
+      s.chart.setWindow(this.win.start, this.win.end);
       s.dirty = true;
     }
     this.requestFrame();
   }
 
   private applyWindowToCharts(): void {
-    for (const s of this.order) s.chart.setWindow(this.winStart, this.winEnd);
+    for (const s of this.order) s.chart.setWindow(this.win.start, this.win.end);
     // Data outside the window is trimmed lazily in the frame.
     for (const s of this.order) s.dirty = true;
     this.requestFrame();
   }
 
   private renderWindow(): void {
-    this.controls.showWindow(this.spec, this.winStart, this.winEnd);
-    writeUrl(this.spec, timeZoneMode());
+    this.controls.showWindow(this.win.spec, this.win.start, this.win.end);
+    writeUrl(this.win.spec, timeZoneMode());
   }
 
   // ---- loading ------------------------------------------------------------
@@ -483,9 +429,9 @@ export class Dashboard {
     s.buf.beginReload();
     if (!s.loaded) s.chart.setOverlay({ kind: "loading", text: "Loading history…" });
     s.chart.setBusy(true);
-    const start = this.winStart;
-    let end = this.winEnd;
-    if (this.spec.kind === "live") {
+    const start = this.win.start;
+    let end = this.win.end;
+    if (this.win.live) {
       // Ask past the newest row so the snapshot holds every row up to its seq:
       // rows behind an append we have not received yet are not lost.
       end = Math.max(end, Date.now()) + Math.max(60_000, (end - start) * 0.02);
@@ -535,8 +481,8 @@ export class Dashboard {
 
   private async loadStats(): Promise<void> {
     this.lastStatsAt = Date.now();
-    const start = this.winStart;
-    const end = this.winEnd;
+    const start = this.win.start;
+    const end = this.win.end;
     await Promise.all(
       this.order.map(async (s) => {
         s.statsCtl?.abort();
@@ -611,7 +557,7 @@ export class Dashboard {
     }
     if (s.buf.append({ t: m.t, v: m.v, seq: m.seq }) === "applied") {
       s.dirty = true;
-      if (this.spec.kind === "live") this.windowDirty = true;
+      if (this.win.live) this.windowDirty = true;
       // A long live window fills with raw rows: re-fetch it downsampled.
       if (s.buf.length > 8 * s.chart.pixelWidth() && !s.loadCtl) void this.load([s.cfg.key]);
       this.requestFrame();
@@ -630,7 +576,7 @@ export class Dashboard {
   private tick(): void {
     const now = Date.now();
     for (const s of this.order) s.tile.render(now);
-    if (this.spec.kind === "live" && this.ready && now - this.lastStatsAt > STATS_LIVE_EVERY_MS) this.scheduleStats(0);
+    if (this.win.live && this.ready && now - this.lastStatsAt > STATS_LIVE_EVERY_MS) this.scheduleStats(0);
   }
 
   // ---- drawing -------------------------------------------------------------
@@ -644,7 +590,7 @@ export class Dashboard {
     if (this.windowDirty) {
       this.windowDirty = false;
       if (this.resolveWindow()) {
-        for (const s of this.order) if (!s.dirty) s.chart.setWindow(this.winStart, this.winEnd);
+        for (const s of this.order) if (!s.dirty) s.chart.setWindow(this.win.start, this.win.end);
         this.renderWindow();
       }
     }
@@ -653,10 +599,10 @@ export class Dashboard {
       s.dirty = false;
       if (!s.buf.reloading) {
         // Keep a margin so a small pan or a late row near the edge still draws.
-        const margin = (this.winEnd - this.winStart) * 0.05;
-        s.buf.trim(this.winStart - margin, this.spec.kind === "live" ? Infinity : this.winEnd + margin);
+        const margin = (this.win.end - this.win.start) * 0.05;
+        s.buf.trim(this.win.start - margin, this.win.live ? Infinity : this.win.end + margin);
       }
-      s.chart.setWindow(this.winStart, this.winEnd);
+      s.chart.setWindow(this.win.start, this.win.end);
       const gap = gapThreshold(s.intervalMs, s.bucketMs);
       const { t, v } = withGaps(s.buf.t, s.buf.v, gap);
       s.chart.setData(t, v);
@@ -670,7 +616,7 @@ export class Dashboard {
     if (s.state === "missing") return { kind: "missing", text: `Table not found: ${s.info?.table ?? s.cfg.key}` };
     if (s.state === "error") return { kind: "error", text: `Cannot load ${s.cfg.name}: ${s.error ?? "error"}` };
     if (s.state === "empty" && !s.buf.length) return { kind: "empty", text: "No data: the table is empty" };
-    const [i0, i1] = s.buf.range(this.winStart, this.winEnd);
+    const [i0, i1] = s.buf.range(this.win.start, this.win.end);
     if (i1 <= i0) return { kind: "empty", text: "No data in this window" };
     return null;
   }
@@ -681,7 +627,7 @@ export class Dashboard {
     if (t === null) {
       this.hoverChart = null;
       this.hoverT = null;
-      this.tooltip.hidden = true;
+      this.tooltip.hide();
       return;
     }
     this.hoverChart = chart;
@@ -694,29 +640,20 @@ export class Dashboard {
     const chart = this.hoverChart;
     const t = this.hoverT;
     if (!chart || t === null) return;
-    const rows: string[] = [];
-    for (const s of this.order) {
+    const rows: TooltipRow[] = this.order.map((s) => {
       const i = s.buf.nearest(t);
+      // Only a sample close to the cursor counts: across a gap there is no value.
       const near = i >= 0 && Math.abs(s.buf.t[i]! - t) <= gapThreshold(s.intervalMs, s.bucketMs) / 2;
-      const v: Value = near ? (s.buf.v[i] ?? null) : null;
-      const text = near ? (v === null ? "NULL" : fmtValue(v)) : "—";
-      rows.push(
-        `<div class="tt-row${s.chart === chart ? " is-current" : ""}" style="--series-color:${seriesColor(s.index)}"><span class="swatch"></span><span class="tt-name">${escapeHtml(s.cfg.name)}</span><span class="tt-value">${text}</span><span class="tt-unit">${escapeHtml(near && v !== null ? s.cfg.unit : "")}</span></div>`,
-      );
-    }
-    this.tooltip.innerHTML = `<div class="tt-time">${fmtDateTime(t, this.winEnd - this.winStart < 120_000)}</div>${rows.join("")}`;
-    if (this.tooltip.parentElement !== chart.plot) chart.plot.append(this.tooltip);
-    this.tooltip.hidden = false;
-    const box = chart.plotBox();
-    if (!box) return;
+      return {
+        name: s.cfg.name,
+        unit: s.cfg.unit,
+        color: seriesColor(s.index),
+        value: near ? (s.buf.v[i] ?? null) : undefined,
+        current: s.chart === chart,
+      };
+    });
     const [left, top] = this.hoverPos;
-    const w = this.tooltip.offsetWidth;
-    const h = this.tooltip.offsetHeight;
-    let x = box.left + left + 14;
-    if (x + w > box.left + box.width) x = box.left + left - w - 14;
-    let y = box.top + top - h / 2;
-    y = Math.max(box.top, Math.min(y, box.top + box.height - h));
-    this.tooltip.style.transform = `translate(${Math.round(x)}px, ${Math.round(y)}px)`;
+    this.tooltip.show(chart, t, left, top, rows, this.win.span < 120_000);
   }
 
   // ---- CSV -------------------------------------------------------------------
@@ -725,7 +662,7 @@ export class Dashboard {
     // A plain link streams the file and keeps the server's file name
     // (Content-Disposition), whatever the size of the window.
     const a = document.createElement("a");
-    a.href = api.exportUrl(this.winStart, this.winEnd, keys);
+    a.href = api.exportUrl(this.win.start, this.win.end, keys);
     a.download = "";
     a.rel = "noopener";
     document.body.append(a);
@@ -742,10 +679,10 @@ export class Dashboard {
         return self.ready;
       },
       get live() {
-        return self.spec.kind === "live";
+        return self.win.live;
       },
       get window() {
-        return Object.freeze({ start: self.winStart, end: self.winEnd });
+        return Object.freeze({ start: self.win.start, end: self.win.end });
       },
       get loading() {
         return self.order.some((s) => s.loadCtl !== null);
@@ -779,7 +716,7 @@ export class Dashboard {
       rowsInWindow: (key: string) => {
         const s = this.series.get(key);
         if (!s) return 0;
-        const [i0, i1] = s.buf.range(this.winStart, this.winEnd);
+        const [i0, i1] = s.buf.range(this.win.start, this.win.end);
         return i1 - i0;
       },
       downsampled: (key: string) => this.series.get(key)?.downsampled ?? false,
@@ -798,6 +735,3 @@ function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
