@@ -35,6 +35,7 @@ __all__ = [
     "quote_ident",
     "quote_literal",
     "read_rows",
+    "us_from_dt",
 ]
 
 I64 = npt.NDArray[np.int64]
@@ -74,6 +75,14 @@ def quote_literal(text: str) -> str:
 
 def dt_from_us(us: int) -> datetime:
     return _UNIX_EPOCH + timedelta(microseconds=int(us))
+
+
+def us_from_dt(value: datetime) -> int:
+    """Epoch µs of a datetime from a query; naive ones are UTC (see SeriesSql)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    delta = value - _UNIX_EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def empty_rows() -> Rows:

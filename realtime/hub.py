@@ -29,6 +29,8 @@ class Client:
         # Appends flow only after the client has subscribed (see views/ws.py).
         self.subscribed = False
         self.overflowed = asyncio.Event()
+        # Set when the client is closed for being too slow (overflow or a frozen send).
+        self.dropped = False
 
     def offer(self, payload: str) -> None:
         if self.overflowed.is_set():
@@ -61,5 +63,5 @@ class Hub:
             yield client
         finally:
             self.clients.discard(client)
-            if client.overflowed.is_set():
+            if client.dropped or client.overflowed.is_set():
                 self.dropped += 1

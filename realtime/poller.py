@@ -19,7 +19,7 @@ import math
 import time
 from collections import Counter
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import datetime
 
 import asyncpg
 import numpy as np
@@ -36,6 +36,7 @@ from realtime.db import (
     dt_from_us,
     probe_table,
     read_rows,
+    us_from_dt,
 )
 from realtime.health import DbHealth
 from realtime.hub import Hub
@@ -142,7 +143,8 @@ class Poller:
         start: int | None = None
         estimate = await conn.fetchval(sql.estimated_rows(), sql.table)
         capacity = min(int(estimate * 1.05) + 1024, budget) if estimate and estimate > 0 else 0
-        if estimate is not None and estimate > 0.8 * budget:
+        # reltuples is -1 (or 0) until the table is first analysed: then probe.
+        if estimate is None or estimate <= 0 or estimate > 0.8 * budget:
             cutoff = await conn.fetchval(sql.cutoff_for_newest(), budget - 1)
             start = _us(cutoff) if cutoff is not None else None
         if self.settings.store_horizon is not None:
@@ -160,6 +162,7 @@ class Poller:
             before = await conn.fetchval(sql.count_before(), dt_from_us(start))
             self.series.replace(rows, covered_from=start, rows_before=int(before), first=_us(first) if first else None)
         self.sql = sql
+        self._trim()
         log.info(
             "series %s: loaded %d rows in %.2fs (%d stored before)",
             self.spec.key,
@@ -230,12 +233,15 @@ class Poller:
         if batch is None:
             return None
         self.hub.publish(append_message(self.spec.key, batch.t, batch.v, seq=batch.seq, late=batch.late, replay=False))
+        self._trim()
+        return batch
+
+    def _trim(self) -> None:
         horizon = self.settings.store_horizon
         self.series.trim(
             max_points=self.settings.store_max_points,
             horizon_us=int(horizon * 1_000_000) if horizon is not None else None,
         )
-        return batch
 
 
 def _sorted(rows: Rows) -> Rows:
@@ -248,7 +254,5 @@ def _sorted(rows: Rows) -> Rows:
 
 
 def _us(value: object) -> int:
-    """A timestamptz from asyncpg (aware datetime) → epoch µs."""
     assert isinstance(value, datetime)
-    delta = value - datetime(1970, 1, 1, tzinfo=timezone.utc)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return us_from_dt(value)

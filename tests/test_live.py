@@ -13,7 +13,7 @@ import pytest
 
 from tests.live import LiveServer, serve, wait_until
 from tests.pg import TestDb, run
-from tests.wsclient import Viewer
+from tests.wsclient import StalledViewer, Viewer
 
 T0 = datetime(2026, 1, 10, 8, 0, 0)
 
@@ -164,3 +164,32 @@ def test_missing_table_shows_as_missing_while_others_work(history: TestDb) -> No
         run(history.insert("temperature", [(T0 + timedelta(seconds=900), 37.5)]))
         v.wait_for(lambda v: len(v.rows.get("temperature", [])) == 1)
         v.close()
+
+
+def test_a_stalled_viewer_is_dropped_and_others_keep_receiving(history: TestDb) -> None:
+    """One browser that stops reading must not hold up the rest: its sends time
+    out (or its bounded queue overflows) and it is closed; the others get every row."""
+    with serve(history.settings(client_queue_size=4, send_timeout=0.5)) as live:
+        stalled = StalledViewer("127.0.0.1", live.port)
+        healthy = Viewer(live.ws_url)
+        healthy.subscribe()
+        healthy.pump(0.2)
+        # Big batches (~2 MB of JSON each) fill the stalled client's socket
+        # buffers (several MB on loopback) quickly.
+        batch = 100_000
+        for k in range(12):
+            base = T0 + timedelta(hours=1 + k)
+            run(
+                history.execute(
+                    f"INSERT INTO {history.qualified('do')} "
+                    "SELECT $1::timestamp + i * interval '1 millisecond', 40.0 FROM generate_series(0, $2 - 1) i",
+                    base,
+                    batch,
+                )
+            )
+            healthy.wait_for(lambda v, k=k: len(v.rows.get("do", [])) == batch * (k + 1), timeout=30)
+        wait_until(lambda: len(live.ctx.hub.clients) == 1, timeout=15)
+        assert live.ctx.hub.dropped == 1
+        assert len(healthy.rows["do"]) == 12 * batch
+        healthy.close()
+        stalled.close()

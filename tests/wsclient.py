@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import os
+import socket
+import struct
 import json
 import time
 from collections import Counter
@@ -15,12 +19,14 @@ from websockets.sync.client import ClientConnection, connect
 class Viewer:
     """One browser's view of the feed: rows per series, and every message."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, max_queue: int = 16) -> None:
         self.url = url
         self.messages: list[dict[str, Any]] = []
         self.rows: dict[str, list[tuple[int, float | None]]] = {}
         self.seq: dict[str, int] = {}
-        self.conn: ClientConnection = connect(url, open_timeout=10)
+        # max_queue bounds what the library reads ahead for us; 1 makes a
+        # viewer that stops calling pump() stop reading the socket too.
+        self.conn: ClientConnection = connect(url, open_timeout=10, max_queue=max_queue, max_size=None)
 
     def subscribe(self, since: dict[str, int] | None = None, seq: dict[str, int] | None = None) -> None:
         msg: dict[str, Any] = {"type": "subscribe"}
@@ -68,3 +74,38 @@ class Viewer:
     def close(self) -> None:
         with contextlib.suppress(ConnectionClosed):
             self.conn.close()
+
+
+class StalledViewer:
+    """A browser that subscribes and then never reads again.
+
+    A raw socket with a small receive buffer: unlike a client library, nothing
+    reads ahead in the background, so the server's sends really do block.
+    """
+
+    def __init__(self, host: str, port: int) -> None:
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        self.sock.connect((host, port))
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.sock.sendall(
+            (
+                f"GET /ws HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            ).encode()
+        )
+        response = b""
+        while b"\r\n\r\n" not in response:
+            response += self.sock.recv(1)
+        assert response.startswith(b"HTTP/1.1 101"), response
+        self._send_text(json.dumps({"type": "subscribe"}))
+
+    def _send_text(self, text: str) -> None:
+        payload = text.encode()
+        mask = os.urandom(4)
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        assert len(payload) < 126
+        self.sock.sendall(struct.pack("!BB", 0x81, 0x80 | len(payload)) + mask + masked)
+
+    def close(self) -> None:
+        self.sock.close()

@@ -19,7 +19,7 @@ from starlette.responses import Response, StreamingResponse
 
 from realtime.app import Context, context
 from realtime.config import SeriesSpec
-from realtime.db import CONNECTION_ERRORS, F64, I64, Rows, dt_from_us
+from realtime.db import CONNECTION_ERRORS, F64, I64, Rows, dt_from_us, us_from_dt
 from realtime.errors import ApiError
 from realtime.params import HOUR_US, parse_window
 from realtime.store import SeriesData
@@ -71,16 +71,11 @@ def _db_chunks(ctx: Context, spec: SeriesSpec, start: int, end: int) -> AsyncIte
                 records = await cur.fetch(CHUNK)
                 if not records:
                     return
-                t = np.array([_epoch_us(r[0]) for r in records], dtype=np.int64)
+                t = np.array([us_from_dt(r[0]) for r in records], dtype=np.int64)
                 v = np.array([r[1] for r in records], dtype=np.float64)
                 yield t, v
 
     return gen()
-
-
-def _epoch_us(value: datetime) -> int:
-    delta = value - datetime(1970, 1, 1, tzinfo=timezone.utc)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def _chunks(ctx: Context, spec: SeriesSpec, series: SeriesData, start: int, end: int) -> AsyncIterator[Rows]:

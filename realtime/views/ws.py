@@ -111,6 +111,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
                         await websocket.send_text(payload)
                     if scope.cancelled_caught:
                         close_code = CLOSE_FROZEN
+                        client.dropped = True
                         tg.cancel_scope.cancel()
                         return
 
