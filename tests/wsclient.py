@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import json
 import os
 import socket
 import struct
-import json
 import time
 from collections import Counter
 from typing import Any
