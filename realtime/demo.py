@@ -11,11 +11,14 @@ import contextlib
 import dataclasses
 import logging
 import shutil
+import signal
 import tempfile
+import threading
 import warnings
-from collections.abc import Coroutine, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import FrameType
 from typing import Any, TypeVar
 
 import asyncpg
@@ -52,6 +55,29 @@ async def _ensure_database(admin: PgSettings, name: str) -> None:
         await conn.close()
 
 
+def _unwind_on_sigterm() -> Callable[[], None]:
+    """Make SIGTERM raise SystemExit, so ``finally`` stops the server; returns the undo.
+
+    By default SIGTERM kills the process on the spot and leaves the postgres
+    daemon running; uvicorn, after its graceful shutdown, re-raises the SIGTERM
+    it caught, so this handler is what lets ``run-app --demo`` clean up. Left
+    alone when someone else already handles SIGTERM.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return lambda: None
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    signal.signal(signal.SIGTERM, handler)
+    return restore
+
+
 @contextlib.contextmanager
 def embedded_database(data_dir: Path | None = None) -> Iterator[PgSettings]:
     """Start a private PostgreSQL, yield settings for its ``bioreactor`` database, stop it on exit.
@@ -82,9 +108,11 @@ def embedded_database(data_dir: Path | None = None) -> Iterator[PgSettings]:
     else:
         pgdata = data_dir.expanduser().resolve()
         pgdata.parent.mkdir(parents=True, exist_ok=True)
+    restore_sigterm = _unwind_on_sigterm()
     try:
         server = get_server(pgdata, cleanup_mode="delete" if temporary else "stop")
     except Exception as exc:  # initdb or pg_ctl failed; the server log holds the details
+        restore_sigterm()
         if temporary:
             shutil.rmtree(root, ignore_errors=True)
         raise DemoUnavailable(f"the embedded PostgreSQL did not start in {pgdata}: {exc}") from exc
@@ -103,6 +131,7 @@ def embedded_database(data_dir: Path | None = None) -> Iterator[PgSettings]:
         server.cleanup()
         if temporary:
             shutil.rmtree(root, ignore_errors=True)
+        restore_sigterm()
 
 
 async def prepare_demo(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -38,6 +41,25 @@ def test_embedded_database_starts_serves_and_stops() -> None:
     assert not Path(pg.host).exists(), "the temporary cluster is deleted"
     with pytest.raises((OSError, asyncpg.PostgresError)):
         run(_database_name(pg))
+
+
+def test_sigterm_stops_the_embedded_server() -> None:
+    """Regression: SIGTERM used to kill the process outright and leave the postgres daemon running."""
+    script = (
+        "from realtime.demo import embedded_database\n"
+        "import time\n"
+        "with embedded_database() as pg:\n"
+        "    print(pg.host, flush=True)\n"
+        "    time.sleep(60)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    with subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, text=True) as proc:
+        assert proc.stdout is not None
+        host = Path(proc.stdout.readline().strip())
+        assert host.is_dir()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 128 + signal.SIGTERM
+    assert not host.exists(), "the cluster was stopped and deleted"
 
 
 def test_embedded_database_keeps_a_given_data_dir(tmp_path: Path) -> None:
