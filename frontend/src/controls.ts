@@ -176,7 +176,7 @@ export class Controls {
     range.textContent = `${toInputValue(start).replace("T", " ")} → ${toInputValue(end).replace("T", " ")} ${timeZoneLabel()}`;
     const mode = document.createElement("span");
     mode.className = live ? "caption-live" : "caption-paused";
-    mode.textContent = live ? "following live data" : "paused";
+    mode.textContent = live ? "live · following the newest data" : "paused";
     this.caption.append(strong, range, mode);
   }
 
@@ -207,10 +207,12 @@ export class Controls {
     this.banner.hidden = true;
   }
 
-  setTz(mode: TimeZoneMode): void {
+  /** `dataZone`: the zone the historian writes naive timestamps in (set on the server). */
+  setTz(mode: TimeZoneMode, dataZone: string): void {
     this.tzBtn.setAttribute("aria-pressed", String(mode === "utc"));
     this.tzBtn.querySelector(".label")!.textContent = mode === "utc" ? "UTC" : "Local";
-    this.tzBtn.title = mode === "utc" ? "Times in UTC; click for browser time" : `Times in ${timeZoneLabel("local")}; click for UTC`;
+    const shown = mode === "utc" ? "Times in UTC; click for browser time" : `Times in ${timeZoneLabel("local")}; click for UTC`;
+    this.tzBtn.title = `${shown}. The data's own zone is ${dataZone || "UTC"}.`;
     this.tzBtn.setAttribute("aria-label", mode === "utc" ? "Time zone: UTC (switch to local time)" : "Time zone: local (switch to UTC)");
     this.start.title = this.end.title = `Time in ${timeZoneLabel(mode)}`;
     this.inputsDirty = false;

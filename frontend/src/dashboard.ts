@@ -63,7 +63,7 @@ export class Dashboard {
       },
       boot.series,
     );
-    this.controls.setTz(timeZoneMode());
+    this.controls.setTz(timeZoneMode(), this.boot.data_timezone);
     this.controls.setTheme(currentTheme());
     this.controls.setCanGoBack(false);
 
@@ -267,7 +267,7 @@ export class Dashboard {
 
   private toggleTz(): void {
     setTimeZoneMode(timeZoneMode() === "utc" ? "local" : "utc");
-    this.controls.setTz(timeZoneMode());
+    this.controls.setTz(timeZoneMode(), this.boot.data_timezone);
     this.rebuildCharts();
     this.renderWindow();
     for (const s of this.order) s.tile.render(Date.now());
