@@ -59,7 +59,7 @@ def _run_demo(args: argparse.Namespace) -> int:
     with embedded_database() as pg:
         settings = load_settings(os.environ, pg=pg, demo=True)
         log.info("demo: filling %.0f h of simulated history", args.demo_hours)
-        asyncio.run(prepare_demo(pg, settings.series, hours=args.demo_hours))
+        asyncio.run(prepare_demo(pg, settings.series, hours=args.demo_hours, timezone=settings.data_timezone))
         stop = asyncio.Event()
         simulator = Simulator(pg, settings.series, timezone=settings.data_timezone)
 
@@ -77,10 +77,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.demo:
             return _run_demo(args)
         settings = load_settings(os.environ)
+        _serve(settings, args)
     except ConfigError as exc:
         print(f"run-app: error: {exc}", file=sys.stderr)
         return 2
-    _serve(settings, args)
+    except KeyboardInterrupt:
+        # Ctrl-C before the server took over its signals (e.g. during demo setup).
+        return 130
     return 0
 
 
