@@ -281,7 +281,7 @@ export class SeriesChart {
     const min0 = this.min;
     const span = this.max - this.min;
     const width = u.over.clientWidth || 1;
-    let last: [number, number] = [min0, min0 + span];
+    let last: [number, number] | null = null;
     u.over.style.cursor = "grabbing";
     const move = (ev: MouseEvent) => {
       const dt = Math.round(((x0 - ev.clientX) / width) * span);
@@ -292,7 +292,7 @@ export class SeriesChart {
       document.removeEventListener("mousemove", move);
       document.removeEventListener("mouseup", up);
       u.over.style.cursor = "";
-      if (last[0] !== min0) this.events.pan(last[0], last[1], true);
+      if (last) this.events.pan(last[0], last[1], true);
     };
     document.addEventListener("mousemove", move);
     document.addEventListener("mouseup", up);

@@ -180,6 +180,12 @@ export class Controls {
     this.caption.append(strong, range, mode);
   }
 
+  setRefreshing(busy: boolean): void {
+    const btn = $('[data-testid="refresh"]');
+    btn.classList.toggle("is-busy", busy);
+    btn.setAttribute("aria-busy", String(busy));
+  }
+
   setCanGoBack(can: boolean): void {
     this.backBtn.disabled = !can;
   }

@@ -38,6 +38,8 @@ export class Dashboard {
   private db: DbStatus | null = null;
   private lastUpdate: number | null = null;
   private hover: { chart: SeriesChart; t: number; left: number; top: number } | null = null;
+  /** The window shown during a shift+drag pan, before it is committed. */
+  private preview: { start: number; end: number } | null = null;
 
   constructor(private readonly boot: Boot) {
     const { window: urlWindow, tz } = readUrl();
@@ -217,8 +219,10 @@ export class Dashboard {
 
   /** Shift+drag: move the charts while dragging, load once released. */
   private panTo(min: number, max: number, commit: boolean): void {
-    if (commit) this.setSpec({ kind: "fixed", start: min, end: max });
-    else for (const s of this.order) s.chart.setWindow(min, max);
+    this.preview = commit ? null : { start: min, end: max };
+    if (!commit) for (const s of this.order) s.chart.setWindow(min, max);
+    else if (min === this.win.start && max === this.win.end) this.applyWindowToCharts(); // dragged back to the start
+    else this.setSpec({ kind: "fixed", start: min, end: max });
   }
 
   private back(): void {
@@ -256,13 +260,16 @@ export class Dashboard {
 
   /** Reloads the current window (and the series list) without reloading the page. */
   private refresh(): void {
-    void this.refreshSeriesInfo().then(() => {
-      this.resolveWindow();
-      this.applyWindowToCharts();
-      this.renderWindow();
-      void this.load(this.order.map((s) => s.key));
-      this.scheduleStats(0);
-    });
+    this.controls.setRefreshing(true);
+    void this.refreshSeriesInfo()
+      .then(() => {
+        this.resolveWindow();
+        this.applyWindowToCharts();
+        this.renderWindow();
+        this.scheduleStats(0);
+        return this.load(this.order.map((s) => s.key));
+      })
+      .finally(() => this.controls.setRefreshing(false));
   }
 
   private toggleTz(): void {
@@ -427,12 +434,13 @@ export class Dashboard {
     if (this.windowDirty) {
       this.windowDirty = false;
       if (this.resolveWindow()) {
-        for (const s of this.order) if (!s.dirty) s.chart.setWindow(this.win.start, this.win.end);
+        if (!this.preview) for (const s of this.order) if (!s.dirty) s.chart.setWindow(this.win.start, this.win.end);
         this.renderWindow();
       }
     }
-    const win = { start: this.win.start, end: this.win.end };
-    for (const s of this.order) if (s.dirty) s.redraw(win, this.win.live);
+    // Live rows keep arriving during a shift+drag pan: draw them in the previewed window.
+    const win = this.preview ?? { start: this.win.start, end: this.win.end };
+    for (const s of this.order) if (s.dirty) s.redraw(win, this.win.live && !this.preview);
     this.renderTooltip();
   }
 

@@ -20,6 +20,7 @@ export class SeriesView {
   readonly tile: Tile;
   readonly panel: HTMLElement;
   private readonly stats: StatsView;
+  private readonly badge: HTMLElement;
   info: SeriesInfo | null = null;
   state: SeriesState = "loading";
   error: string | null = null;
@@ -50,6 +51,7 @@ export class SeriesView {
     panel.innerHTML = `
       <header class="panel-head">
         <h3 class="panel-title"><span class="swatch" aria-hidden="true"></span><span class="panel-name"></span><span class="panel-unit"></span></h3>
+        <span class="panel-badge" hidden></span>
         <div class="stats" data-testid="stats-${cfg.key}" aria-label="${cfg.name}: statistics of the visible window"></div>
       </header>
       <div class="plot"></div>`;
@@ -57,6 +59,7 @@ export class SeriesView {
     panel.querySelector(".panel-unit")!.textContent = cfg.unit;
     this.panel = panel;
     this.stats = new StatsView(panel.querySelector(".stats")!);
+    this.badge = panel.querySelector(".panel-badge")!;
     this.chart = new SeriesChart({ ...cfg, color }, panel, events);
     this.tile.el.addEventListener("click", () => panel.scrollIntoView({ behavior: "smooth", block: "nearest" }));
   }
@@ -122,6 +125,7 @@ export class SeriesView {
       this.buf.finishReload(d.t, d.v, d.seq);
       this.downsampled = d.downsampled;
       this.bucketMs = d.downsampled ? (d.end - d.start) / points : 0;
+      this.showResolution(d.downsampled, d.count, d.t.length);
       if (!d.downsampled && !this.info?.interval_ms) this.intervalMs = medianInterval(d.t) ?? this.intervalMs;
       if (d.state && d.state !== "loading") {
         this.state = d.state;
@@ -143,6 +147,16 @@ export class SeriesView {
     }
     this.loaded = true;
     this.dirty = true;
+  }
+
+  /** Says when the chart draws M4 points rather than every row, so nobody mistakes it for raw data. */
+  private showResolution(downsampled: boolean, rows: number, points: number): void {
+    this.badge.hidden = !downsampled;
+    if (!downsampled) return;
+    this.badge.textContent = `M4 · ${points.toLocaleString("en-US")} of ${rows.toLocaleString("en-US")} rows`;
+    this.badge.title =
+      "Downsampled: each pixel column keeps its first, last, minimum and maximum sample, so spikes stay visible. " +
+      "Zoom in to see every row.";
   }
 
   /** Min/max/mean/last of the raw rows in the window, from the server. */
