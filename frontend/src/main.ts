@@ -7,23 +7,26 @@ import { Dashboard } from "./dashboard";
 import type { Boot } from "./types";
 
 function readBoot(): Boot {
-  const el = document.getElementById("boot");
-  const raw = el?.textContent?.trim();
+  const raw = document.getElementById("boot")?.textContent?.trim();
   if (!raw) throw new Error("the page has no bootstrap data (#boot)");
   return JSON.parse(raw) as Boot;
 }
 
+/** A start-up failure is shown on the page, not only in the console. */
+function fail(err: unknown): void {
+  const banner = document.getElementById("banner");
+  if (!banner) return;
+  banner.className = "banner is-error";
+  banner.textContent = `The dashboard failed to start: ${err instanceof Error ? err.message : String(err)}`;
+  banner.hidden = false;
+}
+
 function main(): void {
-  const boot = readBoot();
-  const dashboard = new Dashboard(boot);
-  dashboard.start().catch((err: unknown) => {
-    const banner = document.getElementById("banner");
-    if (banner) {
-      banner.className = "banner is-error";
-      banner.textContent = `The dashboard failed to start: ${err instanceof Error ? err.message : String(err)}`;
-      banner.hidden = false;
-    }
-  });
+  try {
+    new Dashboard(readBoot()).start().catch(fail);
+  } catch (err) {
+    fail(err);
+  }
 }
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", main);
