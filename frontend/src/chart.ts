@@ -118,7 +118,7 @@ export class SeriesChart {
       pxAlign: 0,
       tzDate: utc ? (ts) => uPlot.tzDate(new Date(ts), "Etc/UTC") : (ts) => new Date(ts),
       legend: { show: false },
-      padding: [10, 14, 0, 0],
+      padding: [10, 20, 0, 0],
       cursor: {
         sync: { key: SYNC_KEY, setSeries: false },
         drag: { x: true, y: false, setScale: false, dist: 4 },

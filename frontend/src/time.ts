@@ -124,7 +124,7 @@ export function fmtDuration(ms: number): string {
   const s = Math.round(ms / 1000);
   if (s < 120) return `${s} s`;
   const m = Math.round(s / 60);
-  if (m < 120) return `${m} min`;
+  if (m < 60 || (m < 120 && m % 60 !== 0)) return `${m} min`;
   const h = Math.floor(m / 60);
   const rm = m % 60;
   if (h < 48) return rm ? `${h} h ${rm} min` : `${h} h`;
