@@ -37,6 +37,8 @@ export class Dashboard {
   private link: LinkState = "connecting";
   private db: DbStatus | null = null;
   private lastUpdate: number | null = null;
+  private lostTimer: number | undefined;
+  private lostBanner = false;
   private hover: { chart: SeriesChart; t: number; left: number; top: number } | null = null;
   /** The window shown during a shift+drag pan, before it is committed. */
   private preview: { start: number; end: number } | null = null;
@@ -78,10 +80,7 @@ export class Dashboard {
       resync: (keys) => void this.load(keys.filter((k) => this.series.has(k))),
       refused: (error) =>
         this.controls.showBanner("error", `Live updates were refused by the server (${error}); retrying.`, 8000),
-      link: (state) => {
-        this.link = state;
-        this.renderConnection();
-      },
+      link: (state) => this.onLink(state),
     });
     this.exposeForTests();
   }
@@ -157,7 +156,10 @@ export class Dashboard {
     try {
       infos = await api.listSeries();
     } catch (err) {
-      if (!this.ready) this.controls.showBanner("error", `Cannot reach the server: ${message(err)}`);
+      if (!this.ready) {
+        this.controls.showBanner("error", `Cannot reach the server: ${message(err)}`);
+        this.lostBanner = true; // cleared with a "Reconnected" once the socket opens
+      }
       return;
     }
     for (const info of infos) {
@@ -382,7 +384,7 @@ export class Dashboard {
       );
     } else if (was === "down" || (!initial && was === undefined)) {
       this.controls.showBanner("ok", `Database connection restored at ${fmtTime(db.since)}.`, 6000);
-    } else if (initial) this.controls.hideBanner();
+    }
     this.renderConnection();
   }
 
@@ -405,6 +407,27 @@ export class Dashboard {
     // A long live window fills up with raw rows: fetch it downsampled again.
     if (s.buf.length > 8 * s.chart.pixelWidth() && !s.loading) void this.load([s.key]);
     this.requestFrame();
+  }
+
+  private onLink(state: LinkState): void {
+    const was = this.link;
+    this.link = state;
+    this.renderConnection();
+    if (state === "reconnecting" && was !== "reconnecting") {
+      const since = Date.now();
+      // A blip is only worth the pill; a longer loss deserves the banner.
+      this.lostTimer = window.setTimeout(() => {
+        this.lostBanner = true;
+        this.controls.showBanner(
+          "error",
+          `Lost the connection to the server at ${fmtTime(since)}; reconnecting. The data shown may be out of date.`,
+        );
+      }, 5000);
+    } else if (state === "open") {
+      window.clearTimeout(this.lostTimer);
+      if (this.lostBanner) this.controls.showBanner("ok", "Reconnected; missed rows are being filled in.", 4000);
+      this.lostBanner = false;
+    }
   }
 
   private renderConnection(): void {
