@@ -1,0 +1,372 @@
+"""The bioreactor's process models and their sampling, behind :mod:`realtime.simulate`.
+
+The data should look like a measured cultivation run, so the dashboard is
+exercised by the shapes it will meet: each signal is a small stochastic
+process (Ornstein-Uhlenbeck drift, a noisy limit cycle for a controller
+hunting, a dead-band pH dose) that is exact for any step length, because
+sampling is irregular (median 1-4 s, log-normal jitter, gaps of up to about
+four minutes). Values are quantised like the instrument and rounded through
+float32 as the historian stores them. Culture activity is a function of
+absolute time, so backfill, live rows and bulk fills agree without sharing
+state; :func:`bulk_values` are vectorised look-alikes, cheap enough for
+millions of benchmark rows.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TypeAlias
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+import numpy.typing as npt
+
+from realtime.config import SeriesSpec
+
+__all__ = ["Feed", "Random", "bulk_intervals", "bulk_values", "end_ms", "float32", "local_ms", "naive", "zone"]
+
+_Ints: TypeAlias = "npt.NDArray[np.int64]"
+_Floats: TypeAlias = "npt.NDArray[np.float64]"
+
+_UTC = ZoneInfo("UTC")
+_EPOCH = datetime(1970, 1, 1, tzinfo=_UTC)
+_TWO_PI = 2.0 * math.pi
+# Culture activity (oxygen uptake, acid production) follows a four-day cycle
+# of absolute time, so backfill, live rows and bulk fills agree without
+# sharing state.
+_CULTURE_PERIOD = 4 * 86_400.0
+_GAP_MIN, _GAP_MAX = 20.0, 240.0  # seconds; the measured run had gaps up to ~4 min
+
+
+# -- time ------------------------------------------------------------------------
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{name!r} is not a known IANA time zone") from None
+
+
+def end_ms(end: datetime | None, zone: ZoneInfo) -> int:
+    """Epoch milliseconds of ``end``; a naive ``end`` is wall time in ``zone``, like the tables."""
+    if end is None:
+        return round(time.time() * 1000)
+    if end.tzinfo is None:
+        end = end.replace(tzinfo=zone)
+    return round(end.timestamp() * 1000)
+
+
+def naive(ms: int, zone: ZoneInfo) -> datetime:
+    """The historian's naive wall-clock timestamp for an instant (ms precision is exact)."""
+    return (_EPOCH + timedelta(milliseconds=ms)).astimezone(zone).replace(tzinfo=None)
+
+
+def local_ms(utc_ms: _Ints, zone: ZoneInfo) -> _Ints:
+    """Vectorised :func:`naive` for sorted instants: one UTC offset per hour (zones change on the hour)."""
+    hours = utc_ms // 3_600_000
+    first = int(hours[0])
+    # Sorted input, so the hours form one contiguous range.
+    offsets = np.array([_offset_ms(h * 3600, zone) for h in range(first, int(hours[-1]) + 1)], dtype=np.int64)
+    result: _Ints = utc_ms + offsets[hours - first]
+    return result
+
+
+def _offset_ms(seconds: int, zone: ZoneInfo) -> int:
+    offset = datetime.fromtimestamp(seconds, zone).utcoffset()
+    return 0 if offset is None else int(offset.total_seconds() * 1000)
+
+
+def _culture(t: float) -> float:
+    return 0.5 - 0.5 * math.cos(_TWO_PI * t / _CULTURE_PERIOD)
+
+
+def float32(values: Iterable[float], quantum: float | None) -> list[float]:
+    """Quantise like the instrument, then round through float32 as the historian stores it."""
+    array = np.fromiter(values, dtype=np.float64)
+    if quantum:
+        array = np.round(array / quantum) * quantum
+    result: list[float] = array.astype(np.float32).astype(np.float64).tolist()
+    return result
+
+
+# -- process models ------------------------------------------------------------
+
+
+class Random:
+    """One series' random stream; normals come pre-drawn in blocks, much cheaper than ``random.gauss``."""
+
+    def __init__(self, seed: int | None, key: str) -> None:
+        # A string seed is hashed deterministically, so each series gets its own stream.
+        self._py = random.Random(f"{seed}:{key}" if seed is not None else None)
+        self.np = np.random.default_rng(self._py.getrandbits(64))
+        self._normals: list[float] = []
+        self.random = self._py.random
+        self.uniform = self._py.uniform
+
+    def normal(self) -> float:
+        if not self._normals:
+            self._normals = self.np.standard_normal(4096).tolist()
+        return self._normals.pop()
+
+
+class _Drift:
+    """Ornstein-Uhlenbeck wander with stationary std ``std``; exact for any step length."""
+
+    def __init__(self, rng: Random, std: float, tau: float) -> None:
+        self._rng, self._std, self._tau = rng, std, tau
+        self.x = std * rng.normal()
+
+    def step(self, dt: float) -> float:
+        decay = math.exp(-dt / self._tau)
+        self.x = self.x * decay + self._std * math.sqrt(1.0 - decay * decay) * self._rng.normal()
+        return self.x
+
+
+class _Oscillator:
+    """A noisy limit cycle (complex OU process): a controller hunting around its set point.
+
+    The real part has unit std; ``coherence`` is how long the phase holds.
+    """
+
+    def __init__(self, rng: Random, period: float, coherence: float) -> None:
+        self._rng, self._omega, self._tau = rng, _TWO_PI / period, coherence
+        self.re, self.im = rng.normal(), rng.normal()
+
+    def step(self, dt: float) -> float:
+        decay = math.exp(-dt / self._tau)
+        c, s = math.cos(self._omega * dt) * decay, math.sin(self._omega * dt) * decay
+        kick = math.sqrt(1.0 - decay * decay)
+        re, im = self.re * c - self.im * s, self.re * s + self.im * c
+        self.re = re + kick * self._rng.normal()
+        self.im = im + kick * self._rng.normal()
+        return self.re
+
+
+class _Model:
+    """A signal's process: ``value(t, dt)`` advances by ``dt`` seconds to epoch time ``t``."""
+
+    def __init__(self, rng: Random) -> None:
+        self.rng = rng
+
+    def value(self, t: float, dt: float) -> float:
+        raise NotImplementedError
+
+    def resume(self, t: float, value: float) -> None:
+        """Continue from a value already in the table, so a restart shows no jump."""
+
+
+class _Temperature(_Model):
+    """37 °C under jacket control: slow drift, heater cycling and sensor noise."""
+
+    def __init__(self, rng: Random) -> None:
+        super().__init__(rng)
+        self._drift = _Drift(rng, std=0.05, tau=3600.0)
+        self._cycle = _Oscillator(rng, period=720.0, coherence=3600.0)
+
+    def value(self, t: float, dt: float) -> float:
+        return 37.0 + self._drift.step(dt) + 0.02 * self._cycle.step(dt) + 0.008 * self.rng.normal()
+
+    def resume(self, t: float, value: float) -> None:
+        self._drift.x = min(0.3, max(-0.3, value - 37.0 - 0.02 * self._cycle.re))
+
+
+class _PH(_Model):
+    """Acid production pulls pH down; a dead-band controller doses base back up."""
+
+    def __init__(self, rng: Random) -> None:
+        super().__init__(rng)
+        self._ph = 7.2 + rng.uniform(-0.04, 0.03)
+        self._trigger = 7.15
+        self._dose = 0.0  # pH still to be added by the running base dose
+        self._dose_rate = 0.0
+        self._sensor = _Drift(rng, std=0.002, tau=300.0)
+
+    def value(self, t: float, dt: float) -> float:
+        acid_per_s = (0.02 + 0.04 * _culture(t)) / 3600.0
+        self._ph -= acid_per_s * dt
+        if self._dose > 0.0:
+            added = min(self._dose, self._dose_rate * dt)
+            self._ph += added
+            self._dose -= added
+        elif self._ph < self._trigger:
+            # Base pump on: raises pH by a few hundredths over one to two minutes of mixing.
+            self._dose = self.rng.uniform(0.05, 0.09)
+            self._dose_rate = self._dose / self.rng.uniform(60.0, 150.0)
+            self._trigger = 7.15 + 0.004 * self.rng.normal()
+        return self._ph + self._sensor.step(dt) + 0.0015 * self.rng.normal()
+
+    def resume(self, t: float, value: float) -> None:
+        self._ph = min(7.4, max(7.0, value))
+        self._dose = 0.0
+
+
+class _DissolvedOxygen(_Model):
+    """DO around a 40 % set point: PID hunting, growing uptake, occasional spikes."""
+
+    def __init__(self, rng: Random) -> None:
+        super().__init__(rng)
+        self._cycle = _Oscillator(rng, period=150.0, coherence=900.0)
+        self._spike = 0.0
+
+    @staticmethod
+    def _shape(t: float) -> tuple[float, float]:
+        uptake = _culture(t)
+        # Higher uptake: the controller lags more, so DO sags and hunts wider.
+        return 40.0 - 2.0 * uptake, 0.8 + 1.7 * uptake
+
+    def value(self, t: float, dt: float) -> float:
+        mean, amplitude = self._shape(t)
+        self._spike *= math.exp(-dt / 20.0)
+        if self.rng.random() < 1.0 - math.exp(-dt / 2400.0):
+            # A bubble on the optode or a gas-flow bump: mostly upward.
+            sign = 1.0 if self.rng.random() < 0.7 else -1.0
+            self._spike += sign * self.rng.uniform(4.0, 12.0)
+        v = mean + amplitude * self._cycle.step(dt) + self._spike + 0.15 * self.rng.normal()
+        return min(100.0, max(0.0, v))
+
+    def resume(self, t: float, value: float) -> None:
+        mean, amplitude = self._shape(t)
+        self._cycle.re = min(3.0, max(-3.0, (value - mean) / amplitude))
+        self._spike = 0.0
+
+
+class _Pressure(_Model):
+    """Head-space gauge pressure: 1.5 psi, rising a little as gas flow follows uptake."""
+
+    def __init__(self, rng: Random) -> None:
+        super().__init__(rng)
+        self._drift = _Drift(rng, std=0.01, tau=1200.0)
+
+    def value(self, t: float, dt: float) -> float:
+        return 1.5 + 0.04 * _culture(t) + self._drift.step(dt) + 0.002 * self.rng.normal()
+
+    def resume(self, t: float, value: float) -> None:
+        self._drift.x = min(0.1, max(-0.1, value - 1.5 - 0.04 * _culture(t)))
+
+
+class _Generic(_Model):
+    """Any other configured series: a wander inside its limits (or around 50)."""
+
+    def __init__(self, rng: Random, spec: SeriesSpec) -> None:
+        super().__init__(rng)
+        low, high = spec.low, spec.high
+        self._centre = (low + high) / 2.0 if low is not None and high is not None else 50.0
+        span = (high - low) if low is not None and high is not None and high > low else 20.0
+        self._drift = _Drift(rng, std=span / 20.0, tau=1800.0)
+        self._noise = span / 400.0
+
+    def value(self, t: float, dt: float) -> float:
+        return self._centre + self._drift.step(dt) + self._noise * self.rng.normal()
+
+    def resume(self, t: float, value: float) -> None:
+        self._drift.x = value - self._centre
+
+
+@dataclass(frozen=True)
+class _Profile:
+    interval: float  # median seconds between samples
+    jitter: float = 0.35  # log-normal sigma of the interval
+    gaps_per_hour: float = 1.0
+    quantum: float | None = None  # instrument resolution
+
+
+_PROFILES: Mapping[str, _Profile] = {
+    "temperature": _Profile(2.0),
+    "ph": _Profile(3.0),
+    "do": _Profile(1.0),
+    "pressure": _Profile(3.8, quantum=0.002),
+}
+
+
+def _intervals_ms(rng: np.random.Generator, n: int, profile: _Profile, *, gaps: bool = True) -> _Ints:
+    """``n`` sampling intervals in ms: log-normal around the median, plus occasional gaps."""
+    steps = profile.interval * 1000.0 * np.exp(rng.normal(0.0, profile.jitter, n))
+    if gaps:
+        gapped = rng.random(n) < profile.gaps_per_hour * profile.interval / 3600.0
+        steps[gapped] += 1000.0 * np.exp(rng.uniform(math.log(_GAP_MIN), math.log(_GAP_MAX), int(gapped.sum())))
+    result: _Ints = np.maximum(1, np.rint(steps)).astype(np.int64)
+    return result
+
+
+class Feed:
+    """One series: its sampling clock and its process model."""
+
+    def __init__(self, spec: SeriesSpec, rng: Random, *, gaps: bool) -> None:
+        self.spec = spec
+        self.profile = _PROFILES.get(spec.key, _Profile(2.0))
+        self.rng = rng
+        self.gaps = gaps
+        model_types = {"temperature": _Temperature, "ph": _PH, "do": _DissolvedOxygen, "pressure": _Pressure}
+        model_type = model_types.get(spec.key)
+        self.model: _Model = model_type(rng) if model_type else _Generic(rng, spec)
+        self.last_ms: int | None = None
+
+    def interval_ms(self) -> int:
+        profile = self.profile
+        dt = profile.interval * math.exp(profile.jitter * self.rng.normal())
+        if self.gaps and self.rng.random() < profile.gaps_per_hour * profile.interval / 3600.0:
+            dt += math.exp(self.rng.uniform(math.log(_GAP_MIN), math.log(_GAP_MAX)))
+        return max(50, round(dt * 1000))
+
+    def sample(self, ms: int) -> float:
+        """The raw value at ``ms``, advancing the model from the previous sample."""
+        dt = (ms - self.last_ms) / 1000 if self.last_ms is not None else self.profile.interval
+        self.last_ms = ms
+        return self.model.value(ms / 1000, max(dt, 0.001))
+
+    def history(self, start_ms: int, end_ms: int, zone: ZoneInfo) -> list[tuple[datetime, float]]:
+        """Rows from ``start_ms`` to ``end_ms``: the clock is drawn with numpy, the model stepped in order."""
+        first = start_ms + round(self.rng.uniform(0.0, self.profile.interval) * 1000)
+        batch = int((end_ms - first) / (self.profile.interval * 1000)) + 64
+        pieces: list[_Ints] = []
+        next_ms = first
+        while next_ms <= end_ms:
+            offsets = np.cumsum(_intervals_ms(self.rng.np, batch, self.profile, gaps=self.gaps))
+            times = next_ms + offsets - offsets[0]
+            pieces.append(times[times <= end_ms])
+            next_ms += int(offsets[-1])
+        if not pieces or not sum(len(p) for p in pieces):
+            return []
+        times = np.concatenate(pieces)
+        values = float32([self.sample(ms) for ms in times.tolist()], self.profile.quantum)
+        # datetime64[ms] -> naive datetime objects in C; ms precision is exact.
+        stamps: list[datetime] = local_ms(times, zone).astype("datetime64[ms]").tolist()
+        return list(zip(stamps, values, strict=True))
+
+
+# -- bulk sampling for benchmarks --------------------------------------------------
+
+
+def bulk_intervals(seed: int, chunk: int, n: int, interval_s: float) -> _Ints:
+    """Milliseconds before each row of one chunk; the same (seed, chunk) gives the same steps."""
+    return _intervals_ms(np.random.default_rng([seed, chunk, 0]), n, _Profile(interval_s))
+
+
+def bulk_values(key: str, t: _Floats, rng: np.random.Generator) -> _Floats:
+    """Vectorised look-alikes of the process models, as functions of epoch seconds ``t``."""
+    n = t.shape[0]
+    uptake = 0.5 - 0.5 * np.cos(_TWO_PI * t / _CULTURE_PERIOD)
+    if key == "temperature":
+        v = 37.0 + 0.05 * np.sin(_TWO_PI * t / 5400.0) + 0.03 * np.sin(_TWO_PI * t / 20_000.0 + 1.0)
+        v += 0.02 * np.sin(_TWO_PI * t / 720.0) + rng.normal(0.0, 0.008, n)
+    elif key == "ph":
+        # Sawtooth: acid pulls pH down, a base dose resets it.
+        v = 7.22 - 0.07 * np.mod(t / 5400.0, 1.0) + 0.002 * np.sin(_TWO_PI * t / 600.0) + rng.normal(0.0, 0.0015, n)
+    elif key == "do":
+        hunt = (0.8 + 1.7 * uptake) * np.sin(_TWO_PI * t / 150.0) * (0.7 + 0.3 * np.sin(_TWO_PI * t / 1300.0))
+        v = 40.0 - 2.0 * uptake + hunt + rng.normal(0.0, 0.15, n)
+        spikes = rng.random(n) < 1.0 / 2400.0
+        v[spikes] += rng.uniform(4.0, 12.0, int(spikes.sum()))
+    elif key == "pressure":
+        v = 1.5 + 0.04 * uptake + 0.01 * np.sin(_TWO_PI * t / 3000.0) + rng.normal(0.0, 0.002, n)
+        v = np.round(v / 0.002) * 0.002
+    else:
+        v = 50.0 + 2.0 * np.sin(_TWO_PI * t / 3600.0) + rng.normal(0.0, 0.05, n)
+    result: _Floats = v.astype(np.float32).astype(np.float64)
+    return result
