@@ -24,7 +24,12 @@ const options = {
   sourcemap: true,
   format: "iife",
   target: "es2022",
-  legalComments: "linked",
+  // uPlot's MIT notice is a plain comment that minifying drops: keep it as a banner.
+  banner: {
+    js: "/*! Includes uPlot (c) Leon Sorokin, MIT License, https://github.com/leeoniya/uPlot */",
+    css: "/*! Includes uPlot styles (c) Leon Sorokin, MIT License */",
+  },
+  legalComments: "eof",
   logLevel: "info",
 };
 
