@@ -130,7 +130,10 @@ export class SeriesChart {
               return null;
             }
             this.dragOrigin = true;
-            return handler(e);
+            const r = handler(e); // registers uPlot's own document mouseup first
+            // A click without a drag fires no setSelect: forget the origin once uPlot is done.
+            document.addEventListener("mouseup", () => (this.dragOrigin = false), { once: true });
+            return r;
           },
           dblclick: () => () => {
             // uPlot listens passively: no preventDefault (Chrome logs an error for it).
