@@ -247,7 +247,7 @@ export class SeriesChart {
   private size(): { width: number; height: number } {
     return {
       width: Math.max(240, Math.floor(this.plot.clientWidth)),
-      height: Math.max(120, Math.floor(this.plot.clientHeight)),
+      height: Math.max(100, Math.floor(this.plot.clientHeight)),
     };
   }
 
