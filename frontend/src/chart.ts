@@ -84,8 +84,12 @@ export class SeriesChart {
     const hasLimits = s.low !== null || s.high !== null;
     const utc = timeZoneMode() === "utc";
     const label = axisLabel(s.name, s.unit, height);
-    const font = `11px ${cssVar("--font-ui") || "system-ui, sans-serif"}`;
-    const labelFont = `600 11px ${cssVar("--font-ui") || "system-ui, sans-serif"}`;
+    // Canvas text follows the page's scale (larger on control-room screens).
+    const px = Number.parseFloat(cssVar("--chart-font-size")) || 11;
+    const family = cssVar("--font-ui") || "system-ui, sans-serif";
+    const font = `${px}px ${family}`;
+    const labelFont = `600 ${px}px ${family}`;
+    const yAxisSize = Math.round((Y_AXIS_SIZE * px) / 11);
 
     const series: uPlot.Series[] = [
       {},
@@ -155,7 +159,7 @@ export class SeriesChart {
           grid: { stroke: grid, width: 1 },
           ticks: { stroke: grid, width: 1, size: 4 },
           space: 80,
-          size: this.timeLabels ? 38 : 6,
+          size: this.timeLabels ? px * 3.4 : 6, // two lines: time, and the date where it changes
           values: this.timeLabels ? (_u, ticks, _ax, _space, incr) => fmtTicks(ticks, incr) : (_u, ticks) => ticks.map(() => ""),
         },
         {
@@ -165,10 +169,10 @@ export class SeriesChart {
           labelFont,
           labelSize: 18,
           labelGap: 2,
-          size: Y_AXIS_SIZE,
+          size: yAxisSize,
           grid: { stroke: grid, width: 1 },
           ticks: { show: false },
-          space: 24,
+          space: 28,
           values: (u, ticks) => {
             if (!this.hasData) return ticks.map(() => ""); // no meaningless 0–1 scale on empty charts
             const sc = u.scales["y"]!;

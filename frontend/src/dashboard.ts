@@ -126,10 +126,10 @@ export class Dashboard {
     const top = charts.getBoundingClientRect().top + window.scrollY;
     const n = Math.max(1, this.order.length);
     const chrome = 38; // panel header, padding and gap
-    const axis = 32; // the time labels under the bottom chart
+    const axis = (Number.parseFloat(cssVar("--chart-font-size")) || 11) * 3.4; // time labels under the bottom chart
     const bottom = 14;
     const avail = window.innerHeight - top - bottom - axis - n * chrome;
-    const h = Math.max(110, Math.min(440, Math.floor(avail / n)));
+    const h = Math.max(96, Math.min(440, Math.floor(avail / n)));
     charts.style.setProperty("--plot-h", `${h}px`);
   }
 
