@@ -202,6 +202,12 @@ export class SeriesChart {
     this.u = null;
   }
 
+  /** The x range the chart actually draws (from uPlot), for tests and checks. */
+  drawnWindow(): { start: number; end: number } | null {
+    const x = this.u?.scales["x"];
+    return x && x.min != null && x.max != null ? { start: x.min, end: x.max } : null;
+  }
+
   setWindow(min: number, max: number): void {
     this.min = min;
     this.max = max;

@@ -534,6 +534,8 @@ export class Dashboard {
       /** The newest row time known for the series. */
       lastT: (key: string) => get(key)?.latestT() ?? null,
       seq: (key: string) => get(key)?.buf.seq ?? null,
+      /** The x range chart `key` draws: after a drag-zoom on one chart, all four match `window`. */
+      chartWindow: (key: string) => get(key)?.chart.drawnWindow() ?? null,
       downsampled: (key: string) => get(key)?.downsampled ?? false,
       state: (key: string) => get(key)?.state ?? null,
       /** Values of the rows held at exactly time t (duplicate timestamps give several). */
