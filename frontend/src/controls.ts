@@ -194,10 +194,9 @@ export class Controls {
     this.conn.dataset["state"] = state;
     this.conn.querySelector(".conn-text")!.textContent = CONNECTION_TEXT[state];
     this.conn.querySelector(".conn-time")!.textContent = lastUpdate ? `updated ${fmtTime(lastUpdate)}` : "";
-    this.conn.setAttribute(
-      "aria-label",
-      `Connection: ${CONNECTION_TEXT[state]}${lastUpdate ? `, last update ${fmtTime(lastUpdate)}` : ""}`,
-    );
+    // The name changes with the state only: a live region must not chatter on every row.
+    this.conn.setAttribute("aria-label", `Connection: ${CONNECTION_TEXT[state]}`);
+    this.conn.title = lastUpdate ? `Last update received at ${fmtTime(lastUpdate)}` : "";
   }
 
   showBanner(kind: "error" | "ok" | "info", text: string, hideAfterMs = 0): void {
