@@ -324,8 +324,12 @@ export class Dashboard {
     let { end } = this.win;
     if (this.win.live) {
       // Ask past the newest row so the snapshot holds every row up to its seq:
-      // rows behind an append we have not received yet are not lost.
-      end = Math.max(end, Date.now()) + Math.max(60_000, (end - start) * 0.02);
+      // rows behind an append we have not received yet are not lost. Reach to
+      // "now" only when the data is recent: a year-old data set must not turn
+      // the request into a year-wide (coarsely downsampled) window.
+      const span = end - start;
+      const now = Date.now();
+      end = (now > end && now - end < span ? now : end) + Math.max(60_000, span * 0.02);
     }
     const max = this.boot.max_points || 10_000;
     await Promise.all(
