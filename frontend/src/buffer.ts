@@ -8,6 +8,8 @@ export interface Batch {
   t: readonly number[];
   v: readonly Value[];
   seq: number;
+  /** The first batch after a subscribe: every row newer than the client's `since`. */
+  replay?: boolean;
 }
 
 export type AppendResult = "applied" | "duplicate" | "queued";
@@ -101,13 +103,23 @@ export class SeriesBuffer {
   }
 
   /**
-   * Apply a WebSocket append. A batch whose seq is not above the held seq is
-   * already part of what we hold (replay of a snapshot we loaded): dropped.
+   * Apply a WebSocket append. A live batch whose seq is not above the held
+   * seq is already part of what we hold (it was in a snapshot): dropped.
+   *
+   * A replay holds only rows newer than the `since` we subscribed with, which
+   * is our newest row, so it never duplicates what we hold: it is merged
+   * whatever its seq, and its seq becomes ours. That matters after a server
+   * restart, whose counters start again and cannot be compared with ours.
    */
   append(batch: Batch): AppendResult {
     if (this.pending) {
       this.pending.push(batch);
       return "queued";
+    }
+    if (batch.replay) {
+      this.merge(batch.t, batch.v);
+      this.seq = batch.seq;
+      return "applied";
     }
     if (batch.seq <= this.seq) return "duplicate";
     this.merge(batch.t, batch.v);
@@ -127,7 +139,24 @@ export class SeriesBuffer {
     this.t = Array.from(t);
     this.v = Array.from(v, (x) => x ?? null);
     this.seq = seq;
-    for (const b of queued) this.append(b);
+    for (const b of queued) {
+      if (b.replay) this.applyReplayAfterSnapshot(b);
+      else this.append(b);
+    }
+  }
+
+  /**
+   * A replay that arrived during a reload holds every row newer than our old
+   * `since`, and the snapshot already has those of them up to its own seq.
+   * If the replay is not newer than the snapshot it adds nothing; if it is,
+   * only its rows newer than the snapshot's newest can be missing.
+   */
+  private applyReplayAfterSnapshot(b: Batch): void {
+    if (b.seq <= this.seq) return;
+    const last = this.lastT;
+    const from = last === null ? 0 : upperBound(b.t, last);
+    this.merge(b.t.slice(from), b.v.slice(from));
+    this.seq = b.seq;
   }
 
   /** The reload failed: keep what we had and apply the queued appends. */
@@ -135,11 +164,6 @@ export class SeriesBuffer {
     const queued = this.pending ?? [];
     this.pending = null;
     for (const b of queued) this.append(b);
-  }
-
-  /** Forget the held seq (the server restarted and counts from zero again). */
-  resetSeq(): void {
-    this.seq = -1;
   }
 
   /** Keep only rows with min <= t <= max. */

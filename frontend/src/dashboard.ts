@@ -39,6 +39,8 @@ export class Dashboard {
   private lastUpdate: number | null = null;
   private lostTimer: number | undefined;
   private lostBanner = false;
+  /** db.since of the last hello: it changes when the server process restarts. */
+  private helloDbSince: number | null = null;
   private hover: { chart: SeriesChart; t: number; left: number; top: number } | null = null;
   /** The window shown during a shift+drag pan, before it is committed. */
   private preview: { start: number; end: number } | null = null;
@@ -370,11 +372,16 @@ export class Dashboard {
       this.refresh();
       return;
     }
-    // A seq below ours means the server restarted and counts afresh: what we
-    // hold cannot be matched against its batches, so reload.
-    const restarted = this.order.filter((s) => seq[s.key] !== undefined && seq[s.key]! < s.buf.seq);
-    for (const s of restarted) s.buf.resetSeq();
-    if (restarted.length) void this.load(restarted.map((s) => s.key));
+    // A restarted server counts seqs afresh, so its resync cannot tell what we
+    // missed (rows backfilled while we were away): reload the window. Seen as a
+    // seq below ours, or a new database-state time (a fresh process, or the
+    // database came back meanwhile; reloading is right in both cases).
+    const prevSince = this.helloDbSince;
+    this.helloDbSince = db.since;
+    const restarted =
+      (prevSince !== null && prevSince !== db.since) ||
+      this.order.some((s) => seq[s.key] !== undefined && seq[s.key]! < s.buf.seq);
+    if (restarted) void this.load(this.order.map((s) => s.key));
   }
 
   private onStatus(db: DbStatus, initial = false): void {
@@ -405,7 +412,7 @@ export class Dashboard {
         s.tile.setState("ok");
       }
     }
-    if (s.buf.append({ t: m.t, v: m.v, seq: m.seq }) !== "applied") return;
+    if (s.buf.append({ t: m.t, v: m.v, seq: m.seq, replay: m.replay }) !== "applied") return;
     s.dirty = true;
     if (this.win.live) this.windowDirty = true;
     // A long live window fills up with raw rows: fetch it downsampled again.

@@ -104,12 +104,35 @@ describe("append and seq", () => {
     assert.deepEqual(b.t, [1, 2]);
     assert.equal(b.seq, 2);
   });
+});
 
-  it("accepts low seqs again after resetSeq (server restart)", () => {
-    const b = buf([1], [1], 50);
-    b.resetSeq();
-    assert.equal(b.append({ t: [2], v: [2], seq: 1 }), "applied");
-    assert.deepEqual(b.t, [1, 2]);
+describe("replay after a reconnect", () => {
+  it("merges a replay even when its seq is not above ours (a restarted server counts afresh)", () => {
+    const b = buf([1, 2, 3], [1, 2, 3], 40);
+    assert.equal(b.append({ t: [4, 5], v: [4, 5], seq: 3, replay: true }), "applied");
+    assert.deepEqual(b.t, [1, 2, 3, 4, 5]);
+    assert.equal(b.seq, 3, "the new server's counter is adopted");
+    assert.equal(b.append({ t: [6], v: [6], seq: 4 }), "applied", "and its next live batch is applied");
+    assert.equal(b.append({ t: [6], v: [6], seq: 4 }), "duplicate");
+  });
+
+  it("drops a queued replay the snapshot already covers", () => {
+    const b = buf([1, 2], [1, 2], 5);
+    b.beginReload();
+    b.append({ t: [3, 4], v: [3, 4], seq: 7, replay: true });
+    b.finishReload([1, 2, 3, 4], [1, 2, 3, 4], 7);
+    assert.deepEqual(b.t, [1, 2, 3, 4]);
+  });
+
+  it("takes from a newer queued replay only the rows past the snapshot", () => {
+    const b = buf([1, 2], [1, 2], 5);
+    b.beginReload();
+    // Replay at seq 8 holds rows 3..5; the snapshot (seq 7) already has 3 and 4.
+    b.append({ t: [3, 4, 5], v: [3, 4, 5], seq: 8, replay: true });
+    b.append({ t: [6], v: [6], seq: 9 });
+    b.finishReload([1, 2, 3, 4], [1, 2, 3, 4], 7);
+    assert.deepEqual(b.t, [1, 2, 3, 4, 5, 6]);
+    assert.equal(b.seq, 9);
   });
 });
 
