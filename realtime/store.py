@@ -9,6 +9,7 @@ the poller and the WebSocket handler agree on exactly which rows a client has.
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,10 @@ __all__ = ["Batch", "SeriesData", "Store"]
 _GROWTH = 1.25
 _MIN_CAPACITY = 4096
 _LATE_LOG = 4096
+# Sequences start from the clock (ms × 1000), so a restarted server numbers
+# its batches above any an earlier process sent: a browser's "drop what I
+# already hold" rule stays right across restarts. Stays below 2**53 for JS.
+_SEQ_BASE = int(time.time() * 1000) * 1000
 
 
 @dataclass(frozen=True)
@@ -42,7 +47,7 @@ class SeriesData:
         self._v: F64 = np.empty(0, dtype=np.float64)
         self._off = 0
         self.n = 0
-        self.seq = 0
+        self.seq = _SEQ_BASE
         # The store holds every table row at or after covered_from (None: all rows).
         self.covered_from: int | None = None
         self.rows_before = 0
@@ -54,7 +59,7 @@ class SeriesData:
         # (seq, oldest t) of batches that landed at or before the newest row:
         # a reconnecting client whose ``since`` is past that t missed them.
         self._late: deque[tuple[int, int]] = deque(maxlen=_LATE_LOG)
-        self._late_floor = 0
+        self._late_floor = _SEQ_BASE
 
     # -- views -----------------------------------------------------------
     @property

@@ -114,3 +114,12 @@ def test_needs_resync_only_for_late_rows_at_or_before_since() -> None:
 def test_typical_interval_is_the_median_spacing() -> None:
     s = loaded([0, 1000, 2000, 3000, 60_000, 61_000])
     assert s.typical_interval() == 1000.0
+
+
+def test_sequences_of_a_newer_process_are_higher() -> None:
+    """Regression: seq restarted at 0 with the server, so browsers holding a
+    higher seq from before the restart dropped every new live batch. Seqs now
+    start from the clock."""
+    s = loaded([1])
+    assert s.seq > 1_600_000_000_000_000  # from the clock (2020 or later), not from 0
+    assert s.seq < 2**53
