@@ -24,7 +24,7 @@ __all__ = ["Batch", "SeriesData", "Store"]
 _GROWTH = 1.25
 _MIN_CAPACITY = 4096
 _LATE_LOG = 4096
-# Sequences start from the clock (ms × 1000), so a restarted server numbers
+# Sequences start from the clock (ms * 1000), so a restarted server numbers
 # its batches above any an earlier process sent: a browser's "drop what I
 # already hold" rule stays right across restarts. Stays below 2**53 for JS.
 _SEQ_BASE = int(time.time() * 1000) * 1000
