@@ -225,6 +225,55 @@ def test_drag_zoom_moves_all_four_charts(viewer: Viewer) -> None:
     assert_charts_show(v, start2, end2)
 
 
+def test_pan_zoom_out_back_and_tooltip(viewer: Viewer) -> None:
+    v, page = viewer, viewer.page
+    live_window = v.window
+    loads(v, lambda: drag(page, "do", 0.4, 0.6))
+    start, end = v.window
+    span = end - start
+
+    # Shift+drag pans every chart by the distance dragged, keeping the span.
+    box = plot_box(page, "temperature")
+    y = box["y"] + box["height"] / 2
+    page.keyboard.down("Shift")
+    page.mouse.move(box["x"] + box["width"] * 0.7, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.45, y, steps=6)
+    page.mouse.move(box["x"] + box["width"] * 0.2, y, steps=6)
+    loads(v, page.mouse.up)
+    page.keyboard.up("Shift")
+    panned = v.window
+    assert panned[1] - panned[0] == span
+    assert panned[0] - start == pytest.approx(0.5 * span, rel=0.03), "dragging right to left moves later in time"
+    assert v.dash("live") is False
+    assert_charts_show(v, *panned)
+
+    # Double-click zooms out around the same centre.
+    loads(v, lambda: page.mouse.dblclick(box["x"] + box["width"] / 2, y))
+    out = v.window
+    assert out[1] - out[0] == pytest.approx(2 * span, abs=2)
+    assert (out[0] + out[1]) / 2 == pytest.approx((panned[0] + panned[1]) / 2, abs=2)
+
+    # The tooltip lists every series at the cursor time.
+    cursor_time(page, "pressure", box["width"] / 3)
+    rows = page.get_by_test_id("chart-pressure").locator(".tooltip .tt-row")
+    expect(rows).to_have_count(4)
+    expect(rows.locator(".tt-name")).to_have_text(["Temperature", "pH", "Dissolved oxygen", "Pressure"])
+    for value in rows.locator(".tt-value").all_inner_texts():
+        assert re.fullmatch(r"-?\d+\.\d+|—", value), value
+    page.mouse.move(1, 1)
+
+    # Back undoes one step at a time: the pan, then the zoom, then returns to Live.
+    loads(v, page.locator("#back").click)
+    assert v.window == panned
+    loads(v, page.locator("#back").click)
+    assert v.window == (start, end)
+    loads(v, page.locator("#back").click)
+    assert v.dash("live") is True
+    assert v.window == live_window
+    expect(page.locator("#back")).to_be_disabled()
+
+
 def test_live_pauses_on_zoom_and_resumes(viewer: Viewer, shared_plant: TestDb) -> None:
     v, page = viewer, viewer.page
     live = page.get_by_test_id("live-toggle")
@@ -489,6 +538,26 @@ def test_theme_toggles(viewer: Viewer, browser: Browser) -> None:
     # Without a choice, the page follows the system's dark scheme.
     with open_dashboard(browser, v.server, color_scheme="dark") as dark:
         expect(dark.page.locator("html")).to_have_attribute("data-theme", "dark")
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080), (2560, 1440)], ids=["laptop", "full-hd", "control-room"])
+def test_layout_holds_from_laptop_to_control_room(viewer: Viewer, size: tuple[int, int]) -> None:
+    page = viewer.page
+    width, height = size
+    page.set_viewport_size({"width": width, "height": height})
+    page.wait_for_function(
+        """([w]) => [...document.querySelectorAll('[data-testid^="chart-"] canvas')].every(
+            (c) => c.getBoundingClientRect().width > w / 2)""",
+        arg=[width],
+    )
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width, "the page scrolls sideways"
+    for testid in (*PRESETS, "range-start", "range-end", "range-apply", "live-toggle", "refresh", "download-csv"):
+        expect(page.get_by_test_id(testid)).to_be_in_viewport()
+    for key in KEYS:
+        expect(page.get_by_test_id(f"tile-{key}")).to_be_in_viewport()
+        assert canvas_has_ink(page, key), f"chart {key} is blank at {width}x{height}"
+    # All four charts fit on one screen down to a laptop's.
+    expect(page.get_by_test_id("chart-pressure").locator("canvas").first).to_be_in_viewport()
 
 
 def test_keyboard_reaches_controls_with_accessible_names(viewer: Viewer) -> None:

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.browser
 
 # Seconds without a sample before each tile warns: a few of the simulator's
 # median intervals (do 1 s, temperature 2 s, pH 3 s, pressure 3.8 s).
-STALE_AFTER = {"temperature": 5.0, "ph": 6.0, "do": 3.0, "pressure": 7.0}
+STALE_AFTER = {"temperature": 4.0, "ph": 5.0, "do": 2.0, "pressure": 5.0}
 
 re_fresh = re.compile(r"^(just now|\d+ s ago)$")
 re_stale = re.compile(r"\bis-stale\b")
@@ -26,11 +26,18 @@ re_stale_label = re.compile(r", Stale$")
 
 
 def tiles_fresh_since(v: Viewer, since: int) -> None:
-    """Waits until every tile shows a row newer than ``since`` and none warns."""
+    """Waits until every tile shows a row newer than ``since``, with its age and no warning.
+
+    Checked at one instant in the page: with thresholds this short a series
+    may briefly go stale between two samples while the simulator runs.
+    """
     v.page.wait_for_function(
-        """([keys, since]) => keys.every((k) =>
-            window.__dashboard.lastT(k) > since &&
-            !document.querySelector(`[data-testid="tile-${k}"]`).classList.contains('is-stale'))""",
+        """([keys, since]) => keys.every((k) => {
+            const tile = document.querySelector(`[data-testid="tile-${k}"]`);
+            const age = document.querySelector(`[data-testid="tile-${k}-age"]`).textContent;
+            return window.__dashboard.lastT(k) > since && !tile.classList.contains('is-stale')
+                && tile.querySelector('.tile-flag').hidden && /^(just now|\\d+ s ago)$/.test(age);
+        })""",
         arg=[list(KEYS), since],
         timeout=15_000,
     )
@@ -47,10 +54,6 @@ def test_stale_warning_appears_when_the_simulator_stops(browser: Browser, db: Te
         with simulating(db) as sim:
             since = to_ms(utc_now())
             tiles_fresh_since(v, since)
-            for key in KEYS:
-                tile = page.get_by_test_id(f"tile-{key}")
-                expect(tile).not_to_have_class(re_stale)
-                expect(page.get_by_test_id(f"tile-{key}-age")).to_have_text(re_fresh)
         stopped = to_ms(utc_now())
         assert all(sim.written[k] > 0 for k in KEYS), sim.written
 

@@ -1,0 +1,65 @@
+"""Configured low/high limits: drawn on the chart, and a sample outside them is flagged."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.conftest import _backfill
+from tests.browser.helpers import open_dashboard, plant_server, to_ms, utc_now
+from tests.pg import TestDb, run
+
+pytestmark = pytest.mark.browser
+ALARM = re.compile(r"\bis-alarm\b")
+
+
+def danger_pixels(page: Page, key: str) -> int:
+    """Opaque pixels of the chart's canvas in the theme's danger colour (out-of-limit samples)."""
+    script = """(key) => {
+        const probe = document.createElement('canvas').getContext('2d');
+        probe.fillStyle = getComputedStyle(document.documentElement).getPropertyValue('--danger').trim();
+        probe.fillRect(0, 0, 1, 1);
+        const [r, g, b] = probe.getImageData(0, 0, 1, 1).data;
+        const c = document.querySelector(`[data-testid="chart-${key}"] canvas`);
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let n = 0;
+        for (let i = 0; i < d.length; i += 4) {
+            if (d[i + 3] === 255 && Math.abs(d[i] - r) < 12 && Math.abs(d[i + 1] - g) < 12 && Math.abs(d[i + 2] - b) < 12) n++;
+        }
+        return n;
+    }"""
+    return int(page.evaluate(script, key))
+
+
+def test_sample_outside_limits_is_flagged_on_tile_and_chart(browser: Browser, db: TestDb) -> None:
+    run(_backfill(db, 0.5, utc_now() - timedelta(seconds=1)))
+    series = tuple(dataclasses.replace(s, low=36.5, high=37.5) if s.key == "temperature" else s for s in db.series)
+    with plant_server(db, series=series) as server, open_dashboard(browser, server) as v:
+        page = v.page
+        tile = page.get_by_test_id("tile-temperature")
+        expect(tile).to_have_attribute("title", re.compile(r"^Limits: 36\.50* \S 37\.50*$"))
+        expect(tile).not_to_have_class(ALARM)
+        expect(tile.locator(".tile-flag")).to_be_hidden()
+        within = danger_pixels(page, "temperature")
+
+        t = utc_now()
+        run(db.insert("temperature", [(t, 38.25)]))
+        page.wait_for_function(f"() => window.__dashboard.lastT('temperature') >= {to_ms(t)}", timeout=10_000)
+        expect(page.get_by_test_id("tile-temperature-value")).to_have_text("38.25")
+        expect(tile).to_have_class(ALARM)
+        expect(tile.locator(".tile-flag")).to_have_text("Above high limit")
+        # The chart redraws on the next animation frame: poll until the highlight shows.
+        for _ in range(40):
+            if danger_pixels(page, "temperature") > within + 5:
+                break
+            page.wait_for_timeout(50)
+        assert danger_pixels(page, "temperature") > within + 5, "the out-of-limit sample is not highlighted"
+
+        t2 = utc_now()
+        run(db.insert("temperature", [(t2, 37.0)]))
+        expect(page.get_by_test_id("tile-temperature-value")).to_have_text("37.00")
+        expect(tile.locator(".tile-flag")).to_be_hidden()
