@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import uvicorn
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 
 from realtime.app import create_app
 from realtime.config import PgSettings, Settings
@@ -190,9 +190,12 @@ def cursor_time(page: Page, key: str, offset_px: float, zone: str = "UTC") -> in
     """
     box = plot_box(page, key)
     x = box["x"] + offset_px if offset_px >= 0 else box["x"] + box["width"] + offset_px
-    page.mouse.move(x, box["y"] + box["height"] / 2)
     tip = page.locator(f'[data-testid="chart-{key}"] .tooltip .tt-time')
+    before = tip.inner_text().strip() if tip.is_visible() else None
+    page.mouse.move(x, box["y"] + box["height"] / 2)
     tip.wait_for(state="visible", timeout=5_000)
+    if before is not None:  # the tooltip was up already: wait for it to follow the mouse
+        expect(tip).not_to_have_text(before)
     text = tip.inner_text().strip()
     fmt = "%Y-%m-%d %H:%M:%S.%f" if "." in text else "%Y-%m-%d %H:%M:%S"
     return to_ms(datetime.strptime(text, fmt).replace(tzinfo=ZoneInfo(zone)))

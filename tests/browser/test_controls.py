@@ -388,14 +388,18 @@ def test_url_restores_the_view(viewer: Viewer, browser: Browser) -> None:
             expect(shared.page.get_by_test_id(attr)).to_have_value(page.get_by_test_id(attr).input_value())
         assert_charts_show(shared, *zoomed)
 
-    # A live preset is shared as a live view of that span.
+    # A live preset is shared as a live view of that span, in the zone chosen.
     loads(v, page.get_by_test_id("preset-6h").click)
+    page.locator("#tz-toggle").click()
+    assert query(page.url)["tz"] == ["utc"]
     path = page.url.removeprefix(v.server.url)
-    with open_dashboard(browser, v.server, path) as shared:
+    with open_dashboard(browser, v.server, path, timezone_id="Asia/Tokyo") as shared:
         assert shared.dash("live") is True
         start, end = shared.window
         assert end - start == 6 * HOUR
         expect(shared.page.get_by_test_id("preset-6h")).to_have_attribute("aria-pressed", "true")
+        assert shared.dash("tz") == "utc"
+        expect(shared.page.get_by_test_id("range-start")).to_have_value(from_ms(start).strftime("%Y-%m-%dT%H:%M:%S"))
 
 
 def test_charts_show_loading_while_history_is_fetched(browser: Browser, shared_server: LiveServer) -> None:
@@ -540,24 +544,24 @@ def test_theme_toggles(viewer: Viewer, browser: Browser) -> None:
         expect(dark.page.locator("html")).to_have_attribute("data-theme", "dark")
 
 
-@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080), (2560, 1440)], ids=["laptop", "full-hd", "control-room"])
-def test_layout_holds_from_laptop_to_control_room(viewer: Viewer, size: tuple[int, int]) -> None:
+def test_layout_holds_from_laptop_to_control_room(viewer: Viewer) -> None:
     page = viewer.page
-    width, height = size
-    page.set_viewport_size({"width": width, "height": height})
-    page.wait_for_function(
-        """([w]) => [...document.querySelectorAll('[data-testid^="chart-"] canvas')].every(
-            (c) => c.getBoundingClientRect().width > w / 2)""",
-        arg=[width],
-    )
-    assert page.evaluate("() => document.documentElement.scrollWidth") <= width, "the page scrolls sideways"
-    for testid in (*PRESETS, "range-start", "range-end", "range-apply", "live-toggle", "refresh", "download-csv"):
-        expect(page.get_by_test_id(testid)).to_be_in_viewport()
-    for key in KEYS:
-        expect(page.get_by_test_id(f"tile-{key}")).to_be_in_viewport()
-        assert canvas_has_ink(page, key), f"chart {key} is blank at {width}x{height}"
-    # All four charts fit on one screen down to a laptop's.
-    expect(page.get_by_test_id("chart-pressure").locator("canvas").first).to_be_in_viewport()
+    for width, height in ((1280, 720), (1920, 1080), (2560, 1440)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_function(
+            """([w]) => [...document.querySelectorAll('[data-testid^="chart-"] canvas')].every(
+                (c) => c.getBoundingClientRect().width > w / 2)""",
+            arg=[width],
+        )
+        where = f"at {width}x{height}"
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= width, f"sideways scroll {where}"
+        for testid in (*PRESETS, "range-start", "range-end", "range-apply", "live-toggle", "refresh", "download-csv"):
+            expect(page.get_by_test_id(testid), where).to_be_in_viewport()
+        for key in KEYS:
+            expect(page.get_by_test_id(f"tile-{key}"), where).to_be_in_viewport()
+            assert canvas_has_ink(page, key), f"chart {key} is blank {where}"
+        # All four charts are on the first screen, down to a laptop's.
+        expect(page.get_by_test_id("chart-pressure").locator("canvas").first, where).to_be_in_viewport()
 
 
 def test_keyboard_reaches_controls_with_accessible_names(viewer: Viewer) -> None:
