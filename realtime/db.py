@@ -29,6 +29,7 @@ __all__ = [
     "Rows",
     "SeriesSql",
     "TableMissing",
+    "TableUnusable",
     "create_pool",
     "dt_from_us",
     "probe_table",
@@ -57,12 +58,22 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.InterfaceError,
     asyncpg.CannotConnectNowError,
     asyncpg.OperatorInterventionError,
+    # Raised when a connection breaks mid-protocol (e.g. the server stops).
+    asyncpg.InternalClientError,
     asyncio.TimeoutError,  # not yet the builtin TimeoutError on 3.10
 )
 
 
 class TableMissing(Exception):
     """The configured table does not exist (or is not visible to our role)."""
+
+
+class TableUnusable(Exception):
+    """The table exists but its columns are not (timestamp, number)."""
+
+
+_TIME_TYPES = ("timestamp without time zone", "timestamp with time zone")
+_VALUE_TYPES = ("double precision", "real", "numeric", "integer", "bigint", "smallint")
 
 
 def quote_ident(name: str) -> str:
@@ -126,7 +137,11 @@ async def probe_table(conn: Conn, spec: SeriesSpec) -> TableInfo:
     if not rows:
         raise TableMissing(f"table {name} does not exist")
     if "time" not in types or "value" not in types:
-        raise TableMissing(f"table {name} lacks a 'time' or 'value' column")
+        raise TableUnusable(f"table {name} lacks a 'time' or 'value' column")
+    if not types["time"].startswith(_TIME_TYPES):
+        raise TableUnusable(f"table {name}: column 'time' is {types['time']}, expected a timestamp")
+    if not types["value"].startswith(_VALUE_TYPES):
+        raise TableUnusable(f"table {name}: column 'value' is {types['value']}, expected a number")
     return TableInfo(time_type=types["time"], value_type=types["value"])
 
 

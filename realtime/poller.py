@@ -33,6 +33,7 @@ from realtime.db import (
     Rows,
     SeriesSql,
     TableMissing,
+    TableUnusable,
     dt_from_us,
     probe_table,
     read_rows,
@@ -119,6 +120,16 @@ class Poller:
                 self._mark("error", str(exc).splitlines()[0])
                 self.health.ok()
                 delay = max(interval, _RETRY_MISSING)
+            except TableUnusable as exc:
+                self._mark("error", str(exc))
+                self.health.ok()
+                delay = max(interval, _RETRY_MISSING)
+            except Exception as exc:
+                # A poller must never die: that would take the whole app down.
+                if self.series.error != str(exc):
+                    log.exception("series %s: unexpected error while polling", self.spec.key)
+                self._mark("error", str(exc) or type(exc).__name__)
+                backoff = delay = max(interval, _RETRY_MISSING)
             await asyncio.sleep(delay)
 
     def _mark(self, state: str, error: str) -> None:

@@ -30,7 +30,9 @@ def test_decoder_rejects_garbage() -> None:
 def _client(db: TestDb, **settings: object) -> Iterator[TestClient]:
     app = create_app(db.settings(**settings))
     with TestClient(app) as client:
-        wait_until(lambda: all(s.loaded or s.state == "missing" for s in app.state.ctx.store.series.values()))
+        wait_until(
+            lambda: all(s.loaded or s.state in ("missing", "error") for s in app.state.ctx.store.series.values())
+        )
         yield client
 
 
@@ -70,3 +72,18 @@ def test_table_with_hostile_name_is_read_safely(db: TestDb) -> None:
         assert r.status_code == 404
         r = client.get("/api/series/weird/data", params={"start": "2025-01-01'; DROP TABLE x; --"})
         assert r.status_code == 400
+
+
+def test_table_with_wrong_column_types_is_an_error_while_others_work(db: TestDb) -> None:
+    """Regression: an exception the poller did not expect escaped its loop and
+    ended the lifespan's task group, taking the whole app down. Unusable tables
+    are now reported per series, and any other error marks the series and retries."""
+    table = db.qualified("do")
+    run(db.execute(f"ALTER TABLE {table} ALTER COLUMN time TYPE date"))
+    run(db.insert("ph", [(datetime(2025, 1, 1), 7.0)]))
+    for client in _client(db):
+        series = {s["key"]: s for s in client.get("/api/series").json()}
+        assert series["do"]["state"] == "error"
+        assert "column 'time' is date" in series["do"]["error"]
+        assert series["ph"]["count"] == 1
+        assert client.get("/readyz").status_code == 200
