@@ -117,8 +117,10 @@ export class Tile {
       this.detail.textContent = fmtDateTime(this.t!);
     } else {
       this.age.textContent = this.state === "loading" ? "Loading…" : "No samples";
-      this.detail.textContent = this.message;
+      // The flag already names the problem; the server's full text is a hover away.
+      this.detail.textContent = "";
     }
+    this.el.title = hasValue ? "" : this.message;
     this.el.setAttribute(
       "aria-label",
       `${this.series.name}: ${this.value.textContent} ${this.series.unit}, ${this.age.textContent}${flag ? `, ${flag}` : ""}`,
