@@ -49,9 +49,10 @@ class LiveServer:
 
 
 @contextmanager
-def serve(settings: Settings) -> Iterator[LiveServer]:
+def serve(settings: Settings, port: int | None = None) -> Iterator[LiveServer]:
+    """The app on ``port`` (default: a free one); reuse a port to restart "the same" server."""
     app = create_app(settings)
-    port = free_port()
+    port = port if port is not None else free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
 
     def run() -> None:

@@ -29,6 +29,7 @@ export class Tile {
   private v: Value | undefined = undefined;
   private state: TileState = "loading";
   private message = "";
+  private limitsTitle = "";
   staleAfterMs = 60_000;
 
   constructor(readonly series: TileSeries) {
@@ -49,7 +50,8 @@ export class Tile {
     this.detail = this.el.querySelector(".tile-detail")!;
     this.unit.textContent = series.unit;
     const limits = limitText(series.low, series.high);
-    if (limits) this.el.title = `Limits: ${limits}`;
+    this.limitsTitle = limits ? `Limits: ${limits}` : "";
+    this.el.title = this.limitsTitle;
   }
 
   get latestT(): number | null {
@@ -120,7 +122,7 @@ export class Tile {
       // The flag already names the problem; the server's full text is a hover away.
       this.detail.textContent = "";
     }
-    this.el.title = hasValue ? "" : this.message;
+    this.el.title = [this.limitsTitle, hasValue ? "" : this.message].filter(Boolean).join("\n");
     this.el.setAttribute(
       "aria-label",
       `${this.series.name}: ${this.value.textContent} ${this.series.unit}, ${this.age.textContent}${flag ? `, ${flag}` : ""}`,

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
+from realtime.config import PgSettings
 from realtime.simulate import backfill
 from tests.live import LiveServer, serve
-from tests.pg import TestDb, run
+from tests.pg import PgServer, TestDb, run
 
 CHROMIUM = "/usr/bin/chromium"
 # Without the background-networking flags Chromium keeps dialling out, which this network refuses.
@@ -88,3 +89,19 @@ def wait_ready(pg: Page) -> None:
 
 def dash(pg: Page, expr: str) -> Any:
     return pg.evaluate(f"() => window.__dashboard.{expr}")
+
+
+@pytest.fixture(scope="module")
+def module_plant(pg_admin: PgSettings, pg_server: PgServer) -> TestDb:
+    """Three hours of history ending now, shared by one test module's tests."""
+    from tests.browser.helpers import plant_schema
+
+    return plant_schema(pg_admin, pg_server)
+
+
+@pytest.fixture(scope="module")
+def module_server(module_plant: TestDb) -> Iterator[LiveServer]:
+    from tests.browser.helpers import plant_server
+
+    with plant_server(module_plant) as live:
+        yield live

@@ -12,14 +12,12 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import uvicorn
 from playwright.sync_api import Browser, Page, expect
 
-from realtime.app import create_app
 from realtime.config import PgSettings, Settings
 from realtime.simulate import Simulator
 from tests.browser.conftest import Console, _backfill, dash, wait_ready
-from tests.live import LiveServer, serve, wait_until
+from tests.live import LiveServer, serve
 from tests.pg import PgServer, TestDb, create_schema, run
 
 KEYS = ("temperature", "ph", "do", "pressure")
@@ -262,16 +260,6 @@ def simulating(db: TestDb) -> Iterator[Simulator]:
 
 @contextmanager
 def serve_on(settings: Settings, port: int) -> Iterator[LiveServer]:
-    """Like tests.live.serve, on a given port: a restarted server that browsers reconnect to."""
-    app = create_app(settings)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), name=f"server-{port}", daemon=True)
-    thread.start()
-    live = LiveServer(app, port)
-    try:
-        wait_until(lambda: server.started, timeout=15)
-        wait_until(live.loaded, timeout=15)
+    """tests.live.serve on a given port: a restarted server that browsers reconnect to."""
+    with serve(settings, port) as live:
         yield live
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)

@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Browser, Route, expect
 
-from realtime.config import PgSettings
 from tests.browser.conftest import wait_ready
 from tests.browser.helpers import (
     HOUR,
@@ -33,8 +32,6 @@ from tests.browser.helpers import (
     iso_to_ms,
     loads,
     open_dashboard,
-    plant_schema,
-    plant_server,
     plot_box,
     stat_values,
     to_ms,
@@ -43,27 +40,16 @@ from tests.browser.helpers import (
     wait_stats,
 )
 from tests.live import LiveServer
-from tests.pg import PgServer, TestDb, connect, run
+from tests.pg import TestDb, connect, run
 
 pytestmark = pytest.mark.browser
 
 PRESETS = ("preset-15m", "preset-1h", "preset-6h", "preset-24h", "preset-7d", "preset-all")
 
 
-@pytest.fixture(scope="module")
-def shared_plant(pg_admin: PgSettings, pg_server: PgServer) -> TestDb:
-    return plant_schema(pg_admin, pg_server)
-
-
-@pytest.fixture(scope="module")
-def shared_server(shared_plant: TestDb) -> Iterator[LiveServer]:
-    with plant_server(shared_plant) as live:
-        yield live
-
-
 @pytest.fixture
-def viewer(browser: Browser, shared_server: LiveServer) -> Iterator[Viewer]:
-    with open_dashboard(browser, shared_server) as v:
+def viewer(browser: Browser, module_server: LiveServer) -> Iterator[Viewer]:
+    with open_dashboard(browser, module_server) as v:
         yield v
 
 
@@ -141,7 +127,7 @@ def fill_range(v: Viewer, start: str, end: str) -> None:
 # ---- time window -------------------------------------------------------------------
 
 
-def test_presets_change_range_and_data(viewer: Viewer, shared_plant: TestDb) -> None:
+def test_presets_change_range_and_data(viewer: Viewer, module_plant: TestDb) -> None:
     v, page = viewer, viewer.page
     expect(page.get_by_test_id("preset-1h")).to_have_attribute("aria-pressed", "true")
     start, end = v.window
@@ -168,7 +154,7 @@ def test_presets_change_range_and_data(viewer: Viewer, shared_plant: TestDb) -> 
     assert end - start == 6 * HOUR
     assert query(page.url)["range"] == ["6h"]
     wait_stats(v)
-    totals = db_counts(shared_plant)
+    totals = db_counts(module_plant)
     for key in KEYS:
         assert v.dash(f"points('{key}')") > hour_points[key], f"{key}: 6 h shows no more data than 1 h"
         # Six hours hold the whole three-hour run: the statistics count every row in the table.
@@ -274,7 +260,7 @@ def test_pan_zoom_out_back_and_tooltip(viewer: Viewer) -> None:
     expect(page.locator("#back")).to_be_disabled()
 
 
-def test_live_pauses_on_zoom_and_resumes(viewer: Viewer, shared_plant: TestDb) -> None:
+def test_live_pauses_on_zoom_and_resumes(viewer: Viewer, module_plant: TestDb) -> None:
     v, page = viewer, viewer.page
     live = page.get_by_test_id("live-toggle")
     expect(live).to_have_attribute("aria-pressed", "true")
@@ -285,7 +271,7 @@ def test_live_pauses_on_zoom_and_resumes(viewer: Viewer, shared_plant: TestDb) -
     zoomed = v.window
 
     # Rows keep arriving, but never move the zoom the user chose.
-    t1 = insert_now(v, shared_plant, "do", 55.5)
+    t1 = insert_now(v, module_plant, "do", 55.5)
     assert v.window == zoomed
     assert v.dash("live") is False
 
@@ -297,13 +283,13 @@ def test_live_pauses_on_zoom_and_resumes(viewer: Viewer, shared_plant: TestDb) -
     assert query(page.url)["range"] == ["1h"]
 
     # And slides as rows arrive.
-    t2 = insert_now(v, shared_plant, "ph", 7.01)
+    t2 = insert_now(v, module_plant, "ph", 7.01)
     page.wait_for_function(f"() => window.__dashboard.window.end === {t2}", timeout=10_000)
     start, end = v.window
     assert end - start == HOUR
 
 
-def test_new_row_updates_tile_and_chart_without_reload(viewer: Viewer, shared_plant: TestDb) -> None:
+def test_new_row_updates_tile_and_chart_without_reload(viewer: Viewer, module_plant: TestDb) -> None:
     v, page = viewer, viewer.page
     wait_live(v)
     navigations: list[str] = []
@@ -311,7 +297,7 @@ def test_new_row_updates_tile_and_chart_without_reload(viewer: Viewer, shared_pl
     page.evaluate("() => { window.__sameDocument = true; }")
     before = canvas_pixels(page, "temperature")
 
-    t = insert_now(v, shared_plant, "temperature", 41.5)
+    t = insert_now(v, module_plant, "temperature", 41.5)
 
     expect(page.get_by_test_id("tile-temperature-value")).to_have_text("41.50")
     expect(page.get_by_test_id("tile-temperature-age")).to_have_text(re.compile(r"just now|\d+ s ago"))
@@ -326,10 +312,10 @@ def test_new_row_updates_tile_and_chart_without_reload(viewer: Viewer, shared_pl
     assert page.evaluate("() => window.__sameDocument") is True
 
 
-def test_absolute_range_apply(browser: Browser, shared_server: LiveServer) -> None:
+def test_absolute_range_apply(browser: Browser, module_server: LiveServer) -> None:
     """The pickers are in the browser's zone (here New York) and set a fixed window."""
     zone = ZoneInfo("America/New_York")
-    with open_dashboard(browser, shared_server, timezone_id="America/New_York") as v:
+    with open_dashboard(browser, module_server, timezone_id="America/New_York") as v:
         page = v.page
         newest = newest_ms(v)
         start = (newest - 100 * MINUTE) // 1000 * 1000
@@ -402,7 +388,7 @@ def test_url_restores_the_view(viewer: Viewer, browser: Browser) -> None:
         expect(shared.page.get_by_test_id("range-start")).to_have_value(from_ms(start).strftime("%Y-%m-%dT%H:%M:%S"))
 
 
-def test_charts_show_loading_while_history_is_fetched(browser: Browser, shared_server: LiveServer) -> None:
+def test_charts_show_loading_while_history_is_fetched(browser: Browser, module_server: LiveServer) -> None:
     context = browser.new_context(viewport={"width": 1440, "height": 900}, timezone_id="UTC")
     try:
         held: list[Route] = []
@@ -412,7 +398,7 @@ def test_charts_show_loading_while_history_is_fetched(browser: Browser, shared_s
 
         context.route("**/api/series/*/data?*", hold)
         page = context.new_page()
-        page.goto(shared_server.url + "/")
+        page.goto(module_server.url + "/")
         page.wait_for_function("() => window.__dashboard && window.__dashboard.loading")
         for key in KEYS:
             overlay = page.get_by_test_id(f"chart-{key}").locator(".plot-overlay")
@@ -460,13 +446,13 @@ def test_refresh_reloads_without_page_navigation(viewer: Viewer) -> None:
         assert canvas_has_ink(page, key)
 
 
-def test_connection_status_shows_live(viewer: Viewer, shared_plant: TestDb) -> None:
+def test_connection_status_shows_live(viewer: Viewer, module_plant: TestDb) -> None:
     v, page = viewer, viewer.page
     status = page.get_by_test_id("connection-status")
     expect(status).to_have_attribute("data-state", "live")
     expect(status.locator(".conn-text")).to_have_text("Live")
     expect(status).to_have_accessible_name("Connection: Live")
-    insert_now(v, shared_plant, "pressure", 14.7)
+    insert_now(v, module_plant, "pressure", 14.7)
     # The time of the last update is shown next to the state.
     expect(status.locator(".conn-time")).to_have_text(re.compile(r"^updated \d\d:\d\d:\d\d$"))
     expect(status).to_be_visible()
@@ -475,19 +461,19 @@ def test_connection_status_shows_live(viewer: Viewer, shared_plant: TestDb) -> N
 # ---- readouts ----------------------------------------------------------------------
 
 
-def test_window_stats_match_the_api(viewer: Viewer, shared_plant: TestDb) -> None:
+def test_window_stats_match_the_api(viewer: Viewer, module_plant: TestDb) -> None:
     v, page = viewer, viewer.page
     loads(v, lambda: drag(page, "do", 0.25, 0.75))
     wait_stats(v)
     start, end = v.window
 
     async def db_stats() -> dict[str, tuple[int, float, float]]:
-        conn = await connect(shared_plant.admin)
+        conn = await connect(module_plant.admin)
         try:
             out = {}
             for k in KEYS:
                 row = await conn.fetchrow(
-                    f"SELECT count(value), min(value), max(value) FROM {shared_plant.qualified(k)}"
+                    f"SELECT count(value), min(value), max(value) FROM {module_plant.qualified(k)}"
                     " WHERE time BETWEEN $1 AND $2",
                     from_ms(start),
                     from_ms(end),
@@ -612,8 +598,8 @@ def test_keyboard_reaches_controls_with_accessible_names(viewer: Viewer) -> None
     assert v.dash("live") is True
 
 
-def test_every_control_without_console_errors(browser: Browser, shared_server: LiveServer) -> None:
-    with open_dashboard(browser, shared_server) as v:
+def test_every_control_without_console_errors(browser: Browser, module_server: LiveServer) -> None:
+    with open_dashboard(browser, module_server) as v:
         page = v.page
         wait_live(v)
         for preset in PRESETS:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import pytest
 from playwright.sync_api import Browser, expect
 
-from realtime.config import PgSettings
 from tests.browser.helpers import (
     KEYS,
     MINUTE,
@@ -20,27 +19,14 @@ from tests.browser.helpers import (
     iso_to_ms,
     loads,
     open_dashboard,
-    plant_schema,
-    plant_server,
 )
 from tests.live import LiveServer, wait_until
-from tests.pg import PgServer, TestDb, connect, run
+from tests.pg import TestDb, connect, run
 
 pytestmark = pytest.mark.browser
 
 HEADERS = {"temperature": "Temperature (°C)", "ph": "pH", "do": "Dissolved oxygen (%)", "pressure": "Pressure (psi)"}
 Row = tuple[datetime, float | None]
-
-
-@pytest.fixture(scope="module")
-def csv_plant(pg_admin: PgSettings, pg_server: PgServer) -> TestDb:
-    return plant_schema(pg_admin, pg_server)
-
-
-@pytest.fixture(scope="module")
-def csv_server(csv_plant: TestDb) -> Iterator[LiveServer]:
-    with plant_server(csv_plant) as live:
-        yield live
 
 
 def db_rows(db: TestDb, keys: Sequence[str], start: int, end: int) -> dict[str, list[Row]]:
@@ -111,27 +97,27 @@ def check_csv(v: Viewer, db: TestDb, keys: Sequence[str]) -> None:
 
 
 def test_csv_matches_database_rows_of_visible_window(
-    browser: Browser, csv_server: LiveServer, csv_plant: TestDb
+    browser: Browser, module_server: LiveServer, module_plant: TestDb
 ) -> None:
     """A fixed window with rows on both bounds, just outside them, a NULL and a repeated instant."""
-    with open_dashboard(browser, csv_server) as v:
-        series = v.page.request.get(csv_server.url + "/api/series").json()
+    with open_dashboard(browser, module_server) as v:
+        series = v.page.request.get(module_server.url + "/api/series").json()
         newest = max(iso_to_ms(s["last"]) for s in series)
         start = (newest - 40 * MINUTE) // 1000 * 1000
         end = start + 20 * MINUTE + 3000
         edge = timedelta(milliseconds=1)
         t0, t1 = from_ms(start), from_ms(end)
         mid = from_ms(start + 10 * MINUTE + 123)
-        run(csv_plant.insert("ph", [(t0, 6.875), (t1, 6.125), (t0 - edge, 6.5), (t1 + edge, 6.5)]))
-        run(csv_plant.insert("do", [(mid, None)]))
-        run(csv_plant.insert("temperature", [(mid, 36.875), (mid, 36.9375)]))
+        run(module_plant.insert("ph", [(t0, 6.875), (t1, 6.125), (t0 - edge, 6.5), (t1 + edge, 6.5)]))
+        run(module_plant.insert("do", [(mid, None)]))
+        run(module_plant.insert("temperature", [(mid, 36.875), (mid, 36.9375)]))
 
         def caught_up() -> bool:
             # The server merges late rows on its next reconcile: wait until it holds all seven.
-            url = f"{csv_server.url}/api/series/ph/data?start={start - 1}&end={end + 1}&points=10000"
+            url = f"{module_server.url}/api/series/ph/data?start={start - 1}&end={end + 1}&points=10000"
             ph = v.page.request.get(url).json()
             t = set(ph["t"])
-            temp = v.page.request.get(f"{csv_server.url}/api/series/temperature/data?start={start}&end={end}").json()
+            temp = v.page.request.get(f"{module_server.url}/api/series/temperature/data?start={start}&end={end}").json()
             return {start - 1, start, end, end + 1} <= t and temp["t"].count(start + 10 * MINUTE + 123) == 2
 
         wait_until(caught_up, timeout=15)
@@ -140,7 +126,7 @@ def test_csv_matches_database_rows_of_visible_window(
         v.page.get_by_test_id("range-end").fill(t1.strftime("%Y-%m-%dT%H:%M:%S"))
         loads(v, v.page.get_by_test_id("range-apply").click)
         assert v.window == (start, end)
-        check_csv(v, csv_plant, KEYS)
+        check_csv(v, module_plant, KEYS)
 
         # The bounds are included and the rows just outside them are not.
         _, lines = download(v)
@@ -149,8 +135,10 @@ def test_csv_matches_database_rows_of_visible_window(
         assert ph_times[-1] == t1.isoformat(timespec="milliseconds") + "Z"
 
 
-def test_csv_of_chosen_series_in_a_live_window(browser: Browser, csv_server: LiveServer, csv_plant: TestDb) -> None:
-    with open_dashboard(browser, csv_server) as v:
+def test_csv_of_chosen_series_in_a_live_window(
+    browser: Browser, module_server: LiveServer, module_plant: TestDb
+) -> None:
+    with open_dashboard(browser, module_server) as v:
         page = v.page
         loads(v, page.get_by_test_id("preset-15m").click)
         page.locator("#csv-menu summary").click()
@@ -160,4 +148,4 @@ def test_csv_of_chosen_series_in_a_live_window(browser: Browser, csv_server: Liv
         expect(page.get_by_test_id("download-csv")).to_have_attribute(
             "title", "Download the visible window as CSV (2 of 4 series)"
         )
-        check_csv(v, csv_plant, ["ph", "do"])
+        check_csv(v, module_plant, ["ph", "do"])

@@ -8,30 +8,18 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import dash
+from tests.browser.helpers import canvas_has_ink
 from tests.pg import TestDb, run
 
 pytestmark = pytest.mark.browser
 KEYS = ("temperature", "ph", "do", "pressure")
 
 
-def _canvas_has_ink(page: Page, key: str) -> bool:
-    """True when the chart's canvas has drawn pixels (not a blank box)."""
-    script = """(key) => {
-        const c = document.querySelector(`[data-testid="chart-${key}"] canvas`);
-        if (!c || c.width === 0) return false;
-        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-        let ink = 0;
-        for (let i = 3; i < d.length; i += 4) if (d[i] > 0) ink++;
-        return ink > 500;
-    }"""
-    return bool(page.evaluate(script, key))
-
-
 def test_four_charts_are_drawn_with_history(page: Page) -> None:
     for key in KEYS:
         chart = page.get_by_test_id(f"chart-{key}")
         expect(chart.locator("canvas").first).to_be_visible()
-        assert _canvas_has_ink(page, key), f"chart {key} drew nothing"
+        assert canvas_has_ink(page, key), f"chart {key} drew nothing"
         assert dash(page, f"points('{key}')") > 100
     expect(page.get_by_test_id("chart-do")).to_contain_text("Dissolved oxygen")
 
