@@ -63,3 +63,33 @@ def test_csv_spanning_sql_and_store_has_every_row(client: TestClient) -> None:
     assert len(out) == 1 + N
     assert out[101] == ["pressure", "2025-09-01T00:01:40.000Z", ""]
     assert out[-1] == ["pressure", "2025-09-01T01:23:19.000Z", f"{float(N - 1)!r}"]
+
+
+def test_wide_csv_from_sql_keeps_an_instant_together_across_chunks(db: TestDb, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: database cursor chunks could end in the middle of an instant's
+    rows. With two rows per instant in two series, the split instant came out as
+    three lines with blanks instead of two full ones. Chunks now hold back
+    their last instant until the next fetch."""
+    from realtime.views import export
+
+    monkeypatch.setattr(export, "CHUNK", 7)  # odd: every chunk would split a pair
+    t0 = datetime(2025, 9, 1)
+    for key, base in (("temperature", 0.0), ("ph", 7.0)):
+        rows = [(t0 + timedelta(seconds=i), base + i + k / 10) for i in range(2000) for k in range(2)]
+        run(db.insert(key, rows))
+    # One lone pH row shifts pH's chunk boundaries against temperature's.
+    run(db.insert("ph", [(t0 + timedelta(milliseconds=500), 99.0)]))
+    app = create_app(db.settings(store_max_points=1000))
+    with TestClient(app) as c:
+        wait_until(lambda: all(s.loaded for s in app.state.ctx.store.series.values()))
+        params = {"start": "2025-09-01T00:00:00Z", "end": "2025-09-01T00:10:00Z", "series": "temperature,ph"}
+        out = list(csv.reader(io.StringIO(c.get("/api/export.csv", params=params).text)))
+    body = out[1:]
+    assert body[2] == ["2025-09-01T00:00:00.500Z", "", "99.0"]
+    del body[2]
+    assert len(body) == 2 * 601
+    assert all(cell != "" for row in body for cell in row)
+    # Rows sharing an instant have no order in the table; their values do.
+    at3 = [row for row in body if row[0] == "2025-09-01T00:00:03.000Z"]
+    assert sorted(r[1] for r in at3) == ["3.0", "3.1"]
+    assert sorted(r[2] for r in at3) == ["10.0", "10.1"]

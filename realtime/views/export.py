@@ -67,13 +67,21 @@ def _db_chunks(ctx: Context, spec: SeriesSpec, start: int, end: int) -> AsyncIte
         sql = poller.sql.rows_between(end_inclusive=True)
         async with ctx.pool.acquire() as conn, conn.transaction(readonly=True):
             cur = await conn.cursor(sql, dt_from_us(start), dt_from_us(end))
+            held: Rows = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64))
             while True:
                 records = await cur.fetch(CHUNK)
                 if not records:
+                    if held[0].size:
+                        yield held
                     return
-                t = np.array([us_from_dt(r[0]) for r in records], dtype=np.int64)
-                v = np.array([r[1] for r in records], dtype=np.float64)
-                yield t, v
+                t = np.concatenate((held[0], np.array([us_from_dt(r[0]) for r in records], dtype=np.int64)))
+                v = np.concatenate((held[1], np.array([r[1] for r in records], dtype=np.float64)))
+                # Hold back the last instant: the next fetch may hold more rows
+                # of it, and a chunk must end on a timestamp boundary.
+                cut = int(np.searchsorted(t, t[-1], "left"))
+                held = (t[cut:], v[cut:])
+                if cut:
+                    yield t[:cut], v[:cut]
 
     return gen()
 
