@@ -32,6 +32,7 @@ __all__ = [
     "TableUnusable",
     "create_pool",
     "dt_from_us",
+    "empty_rows",
     "probe_table",
     "quote_ident",
     "quote_literal",

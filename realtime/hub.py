@@ -38,6 +38,7 @@ class Client:
         try:
             self.queue.put_nowait(payload)
         except asyncio.QueueFull:
+            self.dropped = True
             self.overflowed.set()
 
 
@@ -63,5 +64,5 @@ class Hub:
             yield client
         finally:
             self.clients.discard(client)
-            if client.dropped or client.overflowed.is_set():
+            if client.dropped:
                 self.dropped += 1

@@ -6,6 +6,7 @@ import math
 import re
 from datetime import datetime, timezone
 
+from realtime.db import us_from_dt
 from realtime.errors import ApiError
 
 __all__ = ["HOUR_US", "format_iso", "parse_points", "parse_time", "parse_window"]
@@ -15,7 +16,6 @@ _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 # datetime's own range, in epoch milliseconds.
 _MIN_MS = -62_135_596_800_000
 _MAX_MS = 253_402_300_799_999
-_UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def parse_time(raw: str, name: str) -> int:
@@ -33,10 +33,7 @@ def parse_time(raw: str, name: str) -> int:
         when = datetime.fromisoformat(text)
     except ValueError:
         raise bad from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    delta = when - _UNIX_EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return us_from_dt(when)  # naive means UTC
 
 
 def parse_window(start_raw: str | None, end_raw: str | None, newest: int | None) -> tuple[int, int] | None:

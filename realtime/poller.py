@@ -19,7 +19,6 @@ import math
 import time
 from collections import Counter
 from collections.abc import Iterable
-from datetime import datetime
 
 import asyncpg
 import numpy as np
@@ -157,11 +156,11 @@ class Poller:
         # reltuples is -1 (or 0) until the table is first analysed: then probe.
         if estimate is None or estimate <= 0 or estimate > 0.8 * budget:
             cutoff = await conn.fetchval(sql.cutoff_for_newest(), budget - 1)
-            start = _us(cutoff) if cutoff is not None else None
+            start = us_from_dt(cutoff) if cutoff is not None else None
         if self.settings.store_horizon is not None:
             newest = await conn.fetchval(sql.cutoff_for_newest(), 0)
             if newest is not None:
-                edge = _us(newest) - int(self.settings.store_horizon * 1_000_000)
+                edge = us_from_dt(newest) - int(self.settings.store_horizon * 1_000_000)
                 start = edge if start is None else max(start, edge)
         started = time.perf_counter()
         if start is None:
@@ -171,7 +170,9 @@ class Poller:
             rows = _sorted(await read_rows(conn, sql.rows_from_unordered(), dt_from_us(start), capacity=capacity))
             first = await conn.fetchval(sql.first_time())
             before = await conn.fetchval(sql.count_before(), dt_from_us(start))
-            self.series.replace(rows, covered_from=start, rows_before=int(before), first=_us(first) if first else None)
+            self.series.replace(
+                rows, covered_from=start, rows_before=int(before), first=us_from_dt(first) if first else None
+            )
         self.sql = sql
         self._trim()
         log.info(
@@ -262,8 +263,3 @@ def _sorted(rows: Rows) -> Rows:
         return rows
     order = np.argsort(t, kind="stable")
     return t[order], v[order]
-
-
-def _us(value: object) -> int:
-    assert isinstance(value, datetime)
-    return us_from_dt(value)

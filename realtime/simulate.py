@@ -33,6 +33,7 @@ import numpy as np
 
 from realtime import process
 from realtime.config import DEFAULT_SERIES, PgSettings, SeriesSpec
+from realtime.db import create_pool
 
 if TYPE_CHECKING:
     from asyncpg.pool import PoolConnectionProxy
@@ -283,17 +284,8 @@ class Simulator:
 
     async def _work(self) -> None:
         if isinstance(self._db, PgSettings):
-            pg = self._db
-            # min_size=0: no connection at start-up, so a database that is down is just an outage.
-            pool: asyncpg.Pool[asyncpg.Record] = await asyncpg.create_pool(
-                host=pg.host,
-                port=pg.port,
-                user=pg.user,
-                password=pg.password or None,
-                database=pg.database,
-                min_size=0,
-                max_size=1,
-            )
+            # The app's pool: it opens nothing up front, so a database that is down is just an outage.
+            pool: asyncpg.Pool[asyncpg.Record] = await create_pool(self._db, max_size=1)
         else:
             pool = self._db
         try:

@@ -87,10 +87,6 @@ class SeriesData:
     def count(self) -> int:
         return self.rows_before + self.n
 
-    @property
-    def nbytes(self) -> int:
-        return int(self._t.nbytes + self._v.nbytes)
-
     def covers(self, start: int) -> bool:
         return self.loaded and (self.covered_from is None or start >= self.covered_from)
 
@@ -254,7 +250,3 @@ class Store:
     def newest(self) -> int | None:
         values = [s.newest for s in self.series.values() if s.newest is not None]
         return max(values) if values else None
-
-    @property
-    def nbytes(self) -> int:
-        return sum(s.nbytes for s in self.series.values())

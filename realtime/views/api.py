@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from realtime.app import Context, context
 from realtime.config import SeriesSpec
-from realtime.db import CONNECTION_ERRORS, Rows, dt_from_us, read_rows
+from realtime.db import CONNECTION_ERRORS, Rows, dt_from_us, empty_rows, read_rows
 from realtime.downsample import m4
 from realtime.errors import ApiError
 from realtime.params import format_iso, parse_points, parse_window
@@ -35,11 +35,10 @@ def lookup(ctx: Context, key: str, parameter: str = "key") -> tuple[SeriesSpec, 
     return spec, ctx.store[key]
 
 
-def stale_after_ms(spec: SeriesSpec, series: SeriesData) -> float:
-    """How long without a sample before the latest value counts as stale."""
+def stale_after_ms(spec: SeriesSpec, interval: float | None) -> float:
+    """How long without a sample before the latest value counts as stale (``interval`` in µs)."""
     if spec.stale_after is not None:
         return spec.stale_after * 1000
-    interval = series.typical_interval()
     # Ten typical intervals, but never under 10 s: sampling is irregular.
     return max(10_000.0, 10 * interval / 1000) if interval else 60_000.0
 
@@ -57,7 +56,7 @@ def describe(spec: SeriesSpec, series: SeriesData) -> dict[str, Any]:
         "state": series.state,
         "error": series.error,
         "interval_ms": round(interval / 1000, 3) if interval else None,
-        "stale_after_ms": stale_after_ms(spec, series),
+        "stale_after_ms": stale_after_ms(spec, interval),
         "low": spec.low,
         "high": spec.high,
         "seq": series.seq,
@@ -87,7 +86,7 @@ async def window_rows(ctx: Context, spec: SeriesSpec, series: SeriesData, start:
         i0, i1 = series.bounds(start, end)
         return series.t[i0:i1], series.v[i0:i1]
     if not series.loaded:
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+        return empty_rows()
     return await _read_db(ctx, spec, start, end)
 
 
@@ -147,12 +146,8 @@ async def series_stats(request: Request) -> Response:
     q = request.query_params
     window = parse_window(q.get("start"), q.get("end"), series.newest)
     if window is None:
-        return JSON({"key": spec.key, "start": None, "end": None, **_stats(_no_rows(), False)})
+        return JSON({"key": spec.key, "start": None, "end": None, **_stats(empty_rows(), False)})
     start, end = window
     rows = await window_rows(ctx, spec, series, start, end)
     stats = _stats(rows, series.null_count > 0 or not series.covers(start))
     return JSON({"key": spec.key, "start": start // 1000, "end": end // 1000, **stats})
-
-
-def _no_rows() -> Rows:
-    return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)

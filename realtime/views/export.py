@@ -19,7 +19,7 @@ from starlette.responses import Response, StreamingResponse
 
 from realtime.app import Context, context
 from realtime.config import SeriesSpec
-from realtime.db import CONNECTION_ERRORS, F64, I64, Rows, dt_from_us, us_from_dt
+from realtime.db import CONNECTION_ERRORS, F64, I64, Rows, dt_from_us, empty_rows, us_from_dt
 from realtime.errors import ApiError
 from realtime.params import HOUR_US, parse_window
 from realtime.store import SeriesData
@@ -42,48 +42,42 @@ def _fmt_values(v: F64) -> list[str]:
     return ["" if x != x else repr(x) for x in v.tolist()]
 
 
-def _store_chunks(series: SeriesData, start: int, end: int) -> AsyncIterator[Rows]:
-    async def gen() -> AsyncIterator[Rows]:
-        cursor = start
-        while cursor <= end:
-            i0, i1 = series.bounds(cursor, end)
-            if i0 >= i1:
+async def _store_chunks(series: SeriesData, start: int, end: int) -> AsyncIterator[Rows]:
+    cursor = start
+    while cursor <= end:
+        i0, i1 = series.bounds(cursor, end)
+        if i0 >= i1:
+            return
+        stop = min(i0 + CHUNK, i1)
+        # Extend to include every row sharing the last timestamp.
+        stop = int(np.searchsorted(series.t, series.t[stop - 1], "right"))
+        t, v = series.t[i0:stop].copy(), series.v[i0:stop].copy()
+        yield t, v
+        cursor = int(t[-1]) + 1
+
+
+async def _db_chunks(ctx: Context, spec: SeriesSpec, start: int, end: int) -> AsyncIterator[Rows]:
+    poller = ctx.pollers.get(spec.key)
+    if ctx.pool is None or poller is None or poller.sql is None:
+        raise ApiError(503, "the database is unavailable; this range is not in memory")
+    sql = poller.sql.rows_between(end_inclusive=True)
+    async with ctx.pool.acquire() as conn, conn.transaction(readonly=True):
+        cur = await conn.cursor(sql, dt_from_us(start), dt_from_us(end))
+        held = empty_rows()
+        while True:
+            records = await cur.fetch(CHUNK)
+            if not records:
+                if held[0].size:
+                    yield held
                 return
-            stop = min(i0 + CHUNK, i1)
-            # Extend to include every row sharing the last timestamp.
-            stop = int(np.searchsorted(series.t, series.t[stop - 1], "right"))
-            t, v = series.t[i0:stop].copy(), series.v[i0:stop].copy()
-            yield t, v
-            cursor = int(t[-1]) + 1
-
-    return gen()
-
-
-def _db_chunks(ctx: Context, spec: SeriesSpec, start: int, end: int) -> AsyncIterator[Rows]:
-    async def gen() -> AsyncIterator[Rows]:
-        poller = ctx.pollers.get(spec.key)
-        if ctx.pool is None or poller is None or poller.sql is None:
-            raise ApiError(503, "the database is unavailable; this range is not in memory")
-        sql = poller.sql.rows_between(end_inclusive=True)
-        async with ctx.pool.acquire() as conn, conn.transaction(readonly=True):
-            cur = await conn.cursor(sql, dt_from_us(start), dt_from_us(end))
-            held: Rows = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64))
-            while True:
-                records = await cur.fetch(CHUNK)
-                if not records:
-                    if held[0].size:
-                        yield held
-                    return
-                t = np.concatenate((held[0], np.array([us_from_dt(r[0]) for r in records], dtype=np.int64)))
-                v = np.concatenate((held[1], np.array([r[1] for r in records], dtype=np.float64)))
-                # Hold back the last instant: the next fetch may hold more rows
-                # of it, and a chunk must end on a timestamp boundary.
-                cut = int(np.searchsorted(t, t[-1], "left"))
-                held = (t[cut:], v[cut:])
-                if cut:
-                    yield t[:cut], v[:cut]
-
-    return gen()
+            t = np.concatenate((held[0], np.array([us_from_dt(r[0]) for r in records], dtype=np.int64)))
+            v = np.concatenate((held[1], np.array([r[1] for r in records], dtype=np.float64)))
+            # Hold back the last instant: the next fetch may hold more rows
+            # of it, and a chunk must end on a timestamp boundary.
+            cut = int(np.searchsorted(t, t[-1], "left"))
+            held = (t[cut:], v[cut:])
+            if cut:
+                yield t[:cut], v[:cut]
 
 
 def _chunks(ctx: Context, spec: SeriesSpec, series: SeriesData, start: int, end: int) -> AsyncIterator[Rows]:
@@ -137,8 +131,7 @@ def _long_lines(keys: list[str], slabs: list[Rows]) -> str:
 
 async def _merged(sources: list[AsyncIterator[Rows]]) -> AsyncIterator[list[Rows]]:
     """Slabs of rows, all series cut at the same instant, in time order."""
-    empty: Rows = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64))
-    pending: list[Rows] = [empty] * len(sources)
+    pending: list[Rows] = [empty_rows()] * len(sources)
     done = [False] * len(sources)
     while True:
         for i, src in enumerate(sources):
@@ -152,7 +145,9 @@ async def _merged(sources: list[AsyncIterator[Rows]]) -> AsyncIterator[list[Rows
             return
         # Chunks end on timestamp boundaries, so cutting at the smallest chunk
         # end never splits an instant between two slabs.
-        cut = min(int(pending[i][0][-1]) for i in live if not done[i]) if any(not done[i] for i in live) else None
+        # Exhausted sources hold their last rows already and do not limit the cut.
+        open_ends = [int(pending[i][0][-1]) for i in live if not done[i]]
+        cut = min(open_ends) if open_ends else None
         slab: list[Rows] = []
         for i in range(len(sources)):
             t, v = pending[i]
