@@ -8,6 +8,7 @@ import type { Value } from "./buffer";
 import { fmtValue } from "./format";
 import { cssVar } from "./theme";
 import { fmtTicks, timeZoneMode } from "./time";
+import type { SeriesStyle } from "./types";
 
 const SYNC_KEY = "bioreactor";
 const Y_AXIS_SIZE = 64;
@@ -20,15 +21,6 @@ export interface ChartEvents {
   zoomOut(): void;
   /** The cursor is over this chart at time t (null: left the chart). */
   hover(chart: SeriesChart, t: number | null, left: number, top: number): void;
-}
-
-export interface ChartSeries {
-  key: string;
-  name: string;
-  unit: string;
-  low: number | null;
-  high: number | null;
-  color: string;
 }
 
 export type Overlay = { kind: "loading" | "empty" | "missing" | "error"; text: string } | null;
@@ -51,7 +43,7 @@ export class SeriesChart {
   timeLabels = true;
 
   constructor(
-    readonly series: ChartSeries,
+    readonly series: SeriesStyle,
     panel: HTMLElement,
     private readonly events: ChartEvents,
   ) {

@@ -40,7 +40,6 @@ export class Dashboard {
   private lostTimer: number | undefined;
   private lostBanner = false;
   /** db.since of the last hello: it changes when the server process restarts. */
-  private helloDbSince: number | null = null;
   private hover: { chart: SeriesChart; t: number; left: number; top: number } | null = null;
   /** The window shown during a shift+drag pan, before it is committed. */
   private preview: { start: number; end: number } | null = null;
@@ -76,7 +75,7 @@ export class Dashboard {
     this.buildSeries();
     this.live = new LiveConnection(boot.ws_path || "/ws", {
       subscription: () => this.subscription(),
-      hello: (seq, db) => this.onHello(seq, db),
+      hello: (_seq, db) => this.onHello(db),
       append: (m) => this.onAppend(m),
       status: (db) => this.onStatus(db),
       resync: (keys) => void this.load(keys.filter((k) => this.series.has(k))),
@@ -365,23 +364,15 @@ export class Dashboard {
     return { since, seq };
   }
 
-  private onHello(seq: Record<string, number>, db: DbStatus): void {
+  private onHello(db: DbStatus): void {
     this.onStatus(db, true);
     // Back after the server was unreachable: load what failed.
     if (this.order.some((s) => s.state === "error")) {
       this.refresh();
       return;
     }
-    // A restarted server counts seqs afresh, so its resync cannot tell what we
-    // missed (rows backfilled while we were away): reload the window. Seen as a
-    // seq below ours, or a new database-state time (a fresh process, or the
-    // database came back meanwhile; reloading is right in both cases).
-    const prevSince = this.helloDbSince;
-    this.helloDbSince = db.since;
-    const restarted =
-      (prevSince !== null && prevSince !== db.since) ||
-      this.order.some((s) => seq[s.key] !== undefined && seq[s.key]! < s.buf.seq);
-    if (restarted) void this.load(this.order.map((s) => s.key));
+    // What we missed while away (a restarted server included: its seqs start
+    // above any we hold) comes as the replay, or as `resync` after subscribe.
   }
 
   private onStatus(db: DbStatus, initial = false): void {

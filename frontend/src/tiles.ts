@@ -5,17 +5,7 @@ import type { Value } from "./buffer";
 import { isOutside } from "./chart";
 import { fmtValue } from "./format";
 import { fmtAge, fmtDateTime } from "./time";
-
-export interface TileSeries {
-  key: string;
-  name: string;
-  unit: string;
-  low: number | null;
-  high: number | null;
-  color: string;
-}
-
-export type TileState = "ok" | "empty" | "missing" | "error" | "loading";
+import type { SeriesState, SeriesStyle } from "./types";
 
 export class Tile {
   readonly el: HTMLElement;
@@ -27,12 +17,12 @@ export class Tile {
   private t: number | null = null;
   /** undefined: the latest row's time is known but not its value (yet). */
   private v: Value | undefined = undefined;
-  private state: TileState = "loading";
+  private state: SeriesState = "loading";
   private message = "";
   private limitsTitle = "";
   staleAfterMs = 60_000;
 
-  constructor(readonly series: TileSeries) {
+  constructor(readonly series: SeriesStyle) {
     const k = series.key;
     this.el = document.createElement("article");
     this.el.className = "tile";
@@ -78,7 +68,7 @@ export class Tile {
     }
   }
 
-  setState(state: TileState, message = ""): void {
+  setState(state: SeriesState, message = ""): void {
     this.state = state;
     this.message = message;
     this.render(Date.now());

@@ -12,6 +12,11 @@ export interface BootSeries {
   stale_after: number | null;
 }
 
+/** What a chart or a tile needs to draw a series. */
+export interface SeriesStyle extends Omit<BootSeries, "stale_after"> {
+  color: string;
+}
+
 export interface Boot {
   demo: boolean;
   ws_path: string;
