@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Browser, Page, expect
 
-from realtime.config import PgSettings, Settings
+from realtime.config import PgSettings
 from realtime.simulate import Simulator
 from tests.browser.conftest import Console, _backfill, dash, wait_ready
 from tests.live import LiveServer, serve
@@ -167,15 +167,19 @@ def plot_box(page: Page, key: str) -> dict[str, float]:
     return {"x": box["x"], "y": box["y"], "width": box["width"], "height": box["height"]}
 
 
-def drag(page: Page, key: str, a: float, b: float) -> None:
-    """Drags across a chart's plot from fraction ``a`` to ``b`` of its width."""
+def drag(page: Page, key: str, a: float, b: float, *, shift: bool = False) -> None:
+    """Drags across a chart's plot from fraction ``a`` to ``b`` of its width (shift: a pan)."""
     box = plot_box(page, key)
     y = box["y"] + box["height"] / 2
+    if shift:
+        page.keyboard.down("Shift")
     page.mouse.move(box["x"] + box["width"] * a, y)
     page.mouse.down()
     page.mouse.move(box["x"] + box["width"] * (a + b) / 2, y, steps=5)
     page.mouse.move(box["x"] + box["width"] * b, y, steps=5)
     page.mouse.up()
+    if shift:
+        page.keyboard.up("Shift")
 
 
 def cursor_time(page: Page, key: str, offset_px: float, zone: str = "UTC") -> int:
@@ -256,10 +260,3 @@ def simulating(db: TestDb) -> Iterator[Simulator]:
         assert not thread.is_alive(), "the simulator did not stop"
     if failure:
         raise failure[0]
-
-
-@contextmanager
-def serve_on(settings: Settings, port: int) -> Iterator[LiveServer]:
-    """tests.live.serve on a given port: a restarted server that browsers reconnect to."""
-    with serve(settings, port) as live:
-        yield live

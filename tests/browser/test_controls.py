@@ -219,15 +219,9 @@ def test_pan_zoom_out_back_and_tooltip(viewer: Viewer) -> None:
     span = end - start
 
     # Shift+drag pans every chart by the distance dragged, keeping the span.
+    loads(v, lambda: drag(page, "temperature", 0.7, 0.2, shift=True))
     box = plot_box(page, "temperature")
     y = box["y"] + box["height"] / 2
-    page.keyboard.down("Shift")
-    page.mouse.move(box["x"] + box["width"] * 0.7, y)
-    page.mouse.down()
-    page.mouse.move(box["x"] + box["width"] * 0.45, y, steps=6)
-    page.mouse.move(box["x"] + box["width"] * 0.2, y, steps=6)
-    loads(v, page.mouse.up)
-    page.keyboard.up("Shift")
     panned = v.window
     assert panned[1] - panned[0] == span
     assert panned[0] - start == pytest.approx(0.5 * span, rel=0.03), "dragging right to left moves later in time"
@@ -614,14 +608,9 @@ def test_every_control_without_console_errors(browser: Browser, module_server: L
             loads(v, page.locator(control).click)
         loads(v, lambda: drag(page, "temperature", 0.2, 0.7))
         # Shift+drag pans, double-click zooms out.
+        loads(v, lambda: drag(page, "do", 0.6, 0.4, shift=True))
         box = plot_box(page, "do")
         y = box["y"] + box["height"] / 2
-        page.keyboard.down("Shift")
-        page.mouse.move(box["x"] + box["width"] * 0.6, y)
-        page.mouse.down()
-        page.mouse.move(box["x"] + box["width"] * 0.4, y, steps=5)
-        loads(v, page.mouse.up)
-        page.keyboard.up("Shift")
         loads(v, lambda: page.mouse.dblclick(box["x"] + box["width"] / 2, y))
         cursor_time(page, "pressure", 50)  # the tooltip
         page.mouse.move(1, 1)

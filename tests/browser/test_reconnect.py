@@ -9,8 +9,8 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.browser.conftest import _backfill
-from tests.browser.helpers import open_dashboard, serve_on, to_ms, utc_now, wait_live
-from tests.live import free_port
+from tests.browser.helpers import open_dashboard, to_ms, utc_now, wait_live
+from tests.live import free_port, serve
 from tests.pg import TestDb, run
 
 pytestmark = pytest.mark.browser
@@ -21,7 +21,7 @@ def test_reconnect_shows_status_and_fills_the_gap(browser: Browser, db: TestDb) 
     settings = db.settings(poll_interval=0.2)
     port = free_port()
     with ExitStack() as first:
-        server = first.enter_context(serve_on(settings, port))
+        server = first.enter_context(serve(settings, port))
         with ExitStack() as tab:
             v = tab.enter_context(open_dashboard(browser, server, check_console=False))
             page = v.page
@@ -36,7 +36,7 @@ def test_reconnect_shows_status_and_fills_the_gap(browser: Browser, db: TestDb) 
             # Rows written while the page had no server reach it after the reconnect, once each.
             gap = utc_now()
             run(db.insert("ph", [(gap, 6.625)]))
-            with serve_on(settings, port):
+            with serve(settings, port):
                 gap_ms = to_ms(gap)
                 page.wait_for_function(f"() => window.__dashboard.lastT('ph') >= {gap_ms}", timeout=15_000)
                 expect(status).to_have_attribute("data-state", "live")
