@@ -19,23 +19,23 @@ import statistics
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from typing import Any
 
 import httpx2 as httpx
 
-from realtime.config import PgSettings, Settings
+from realtime.config import Settings
 from realtime.db import create_pool
 from realtime.health import DbHealth
 from realtime.hub import Hub
 from realtime.poller import Poller
-from realtime.simulate import fill_rows
-from realtime.store import SeriesData
-from tests.live import serve
-from tests.pg import PgServer, TestDb, create_database, create_schema, drop_database, start_embedded
-from tests.wsclient import Viewer
+from realtime.sim.tables import fill_rows
+from realtime.store import Store
+from tests.support.pg import TestDb, create_database, create_schema, drop_database, server_from_env
+from tests.support.server import serve
+from tests.support.wsclient import Viewer
 
 KEY = "temperature"
 
@@ -45,21 +45,8 @@ def _rss_bytes() -> int:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-@contextmanager
-def _server() -> Iterator[PgServer]:
-    host = os.environ.get("POSTGRES_HOST")
-    if host:
-        yield PgServer(
-            admin=PgSettings(
-                host,
-                int(os.environ.get("POSTGRES_PORT", "5432")),
-                os.environ.get("POSTGRES_USER", "postgres"),
-                os.environ.get("POSTGRES_PASSWORD", ""),
-                os.environ.get("POSTGRES_DB", "postgres"),
-            )
-        )
-    else:
-        yield from start_embedded(prefix="rt-bench-")
+# The machine's PostgreSQL when POSTGRES_HOST is set, else an embedded one.
+_server = contextmanager(partial(server_from_env, prefix="rt-bench-"))
 
 
 async def _load(settings: Settings) -> tuple[float, int, float]:
@@ -67,7 +54,7 @@ async def _load(settings: Settings) -> tuple[float, int, float]:
     pool = await create_pool(settings.pg)
     try:
         spec = next(s for s in settings.series if s.key == KEY)
-        series = SeriesData(KEY)
+        series = Store([KEY])[KEY]
         poller = Poller(spec, settings, pool, series, Hub(1), DbHealth(lambda _: None))
         before = _rss_bytes()
         started = time.perf_counter()

@@ -1,71 +1,67 @@
-"""The application factory and its lifespan."""
+"""The application factory and its one lifespan."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import anyio
-import asyncpg
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
-from starlette.requests import HTTPConnection
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
+from realtime import messages
 from realtime.config import Settings
+from realtime.context import PACKAGE_DIR, Context
 from realtime.db import create_pool
-from realtime.errors import exception_handlers
 from realtime.health import DbHealth
+from realtime.history import History
 from realtime.hub import Hub
 from realtime.poller import Poller
-from realtime.store import Store
+from realtime.store import MemoryPolicy, Store
+from realtime.views import api, export, pages, ws
+from realtime.views.handlers import exception_handlers
 
-__all__ = ["Context", "context", "create_app"]
+__all__ = ["BackgroundTask", "create_app"]
 
 log = logging.getLogger(__name__)
-PACKAGE_DIR = Path(__file__).parent
 BackgroundTask = Callable[[], Coroutine[Any, Any, None]]
-
-
-@dataclass
-class Context:
-    """Everything the views share; built by create_app, opened by the lifespan."""
-
-    settings: Settings
-    store: Store
-    hub: Hub
-    health: DbHealth
-    pool: asyncpg.Pool | None = None
-    pollers: dict[str, Poller] = field(default_factory=dict)
-
-
-def context(conn: HTTPConnection) -> Context:
-    ctx = conn.app.state.ctx
-    assert isinstance(ctx, Context)
-    return ctx
+# Connections for on-demand reads (history older than the store, CSV), apart from the pollers'.
+_HISTORY_POOL_SIZE = 4
 
 
 def create_app(settings: Settings, *, background: Sequence[BackgroundTask] = ()) -> Starlette:
     """Build the app; ``background`` tasks (e.g. the demo simulator) share its lifespan."""
-    from realtime.views import api, export, pages, ws
-
-    store = Store([s.key for s in settings.series])
+    horizon = settings.store_horizon
+    policy = MemoryPolicy(
+        max_points=settings.store_max_points,
+        horizon_us=round(horizon * 1_000_000) if horizon is not None else None,
+    )
+    store = Store([s.key for s in settings.series], policy=policy)
     hub = Hub(settings.client_queue_size)
-    health = DbHealth(on_change=lambda db: hub.publish({"type": "status", "db": db}, subscribed_only=False))
-    ctx = Context(settings=settings, store=store, hub=hub, health=health)
+    health = DbHealth(on_change=lambda db: hub.publish(messages.status(db), subscribed_only=False))
+    ctx = Context(
+        settings=settings,
+        store=store,
+        hub=hub,
+        health=health,
+        history=History(settings, store, health),
+        templates=Environment(
+            loader=FileSystemLoader(PACKAGE_DIR / "templates"), autoescape=select_autoescape(["html"])
+        ),
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        ctx.pool = await create_pool(settings.pg)
+        pool = await create_pool(settings.pg, max_size=len(settings.series) + 1)
+        ctx.history.pool = await create_pool(settings.pg, max_size=_HISTORY_POOL_SIZE)
         try:
             async with anyio.create_task_group() as tg:
                 for spec in settings.series:
-                    poller = Poller(spec, settings, ctx.pool, store[spec.key], hub, health)
-                    ctx.pollers[spec.key] = poller
+                    poller = Poller(spec, settings, pool, store[spec.key], hub, health)
                     tg.start_soon(poller.run, name=f"poller:{spec.key}")
                 tg.start_soon(ws.heartbeat, ctx, name="heartbeat")
                 for task in background:
@@ -73,11 +69,12 @@ def create_app(settings: Settings, *, background: Sequence[BackgroundTask] = ())
                 yield
                 tg.cancel_scope.cancel()
         finally:
-            try:
-                with anyio.fail_after(5):
-                    await ctx.pool.close()
-            except TimeoutError:
-                ctx.pool.terminate()
+            for p in (pool, ctx.history.pool):
+                try:
+                    with anyio.fail_after(5):
+                        await p.close()
+                except TimeoutError:
+                    p.terminate()
 
     routes = [
         Route("/", pages.index),

@@ -51,8 +51,8 @@ def _serve(settings: Settings, args: argparse.Namespace, background: Sequence[Ba
 
 def _run_demo(args: argparse.Namespace) -> int:
     try:
-        from realtime.demo import embedded_database, prepare_demo
-        from realtime.simulate import Simulator
+        from realtime.sim.demo import embedded_database, prepare_demo
+        from realtime.sim.live import Simulator
     except ImportError as exc:
         print(f"run-app: error: --demo needs the demo extra: pip install '.[demo]' ({exc})", file=sys.stderr)
         return 2
@@ -60,11 +60,11 @@ def _run_demo(args: argparse.Namespace) -> int:
         settings = load_settings(os.environ, pg=pg, demo=True)
         log.info("demo: filling %.0f h of simulated history", args.demo_hours)
         asyncio.run(prepare_demo(pg, settings.series, hours=args.demo_hours, timezone=settings.data_timezone))
-        stop = asyncio.Event()
         simulator = Simulator(pg, settings.series, timezone=settings.data_timezone)
 
         async def simulate() -> None:
-            await simulator.run(stop)
+            # Runs until the lifespan cancels it.
+            await simulator.run(asyncio.Event())
 
         _serve(settings, args, [simulate])
     return 0

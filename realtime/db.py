@@ -1,55 +1,40 @@
-"""SQL for the historian tables, and fast reads through binary COPY.
-
-Rows travel as numpy arrays: ``t`` is int64 microseconds since the Unix epoch
-(UTC) and ``v`` float64 with NaN standing for a NULL value. Bulk reads use
-``COPY ... TO STDOUT (FORMAT binary)`` and are decoded with one numpy view, so
-millions of rows never become Python objects.
+"""SQL for the historian tables, connecting, and what a connection error means.
 
 Table names only ever come from configuration, and are quoted here; request
-input reaches SQL only as bind parameters.
+input reaches SQL only as bind parameters. Bulk reads go through binary COPY
+(:mod:`realtime.pgcopy`), so rows arrive as numpy columns.
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 from typing import Any, TypeAlias
 
 import asyncpg
-import numpy as np
-import numpy.typing as npt
 from asyncpg.pool import PoolConnectionProxy
 
-from realtime.config import PgSettings, SeriesSpec
+from realtime.config import PgSettings
+from realtime.pgcopy import CopyDecoder
+from realtime.rows import Rows
+from realtime.series import SeriesSpec
 
 __all__ = [
     "CONNECTION_ERRORS",
     "Conn",
-    "Rows",
     "SeriesSql",
+    "TableInfo",
     "TableMissing",
     "TableUnusable",
+    "connect",
+    "connect_kwargs",
     "create_pool",
-    "dt_from_us",
-    "empty_rows",
     "probe_table",
-    "quote_ident",
     "quote_literal",
     "read_rows",
-    "us_from_dt",
 ]
 
-I64 = npt.NDArray[np.int64]
-F64 = npt.NDArray[np.float64]
-Rows = tuple[I64, F64]
 Conn: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
-
-# PostgreSQL's binary timestamps count microseconds from 2000-01-01.
-_PG_EPOCH_US = 946_684_800_000_000
-_UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
-_ROW = np.dtype([("n", ">i2"), ("l1", ">i4"), ("t", ">i8"), ("l2", ">i4"), ("v", ">f8")])
 
 # Errors that mean "the database is unreachable", as opposed to a bad query.
 CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
@@ -77,44 +62,42 @@ _TIME_TYPES = ("timestamp without time zone", "timestamp with time zone")
 _VALUE_TYPES = ("double precision", "real", "numeric", "integer", "bigint", "smallint")
 
 
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def quote_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def dt_from_us(us: int) -> datetime:
-    return _UNIX_EPOCH + timedelta(microseconds=int(us))
+def connect_kwargs(pg: PgSettings) -> dict[str, Any]:
+    """asyncpg's connection arguments for these settings; the one place they are spelled out."""
+    return {
+        "host": pg.host,
+        "port": pg.port,
+        "user": pg.user,
+        "password": pg.password or None,
+        "database": pg.database,
+    }
 
 
-def us_from_dt(value: datetime) -> int:
-    """Epoch µs of a datetime from a query; naive ones are UTC (see SeriesSql)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    delta = value - _UNIX_EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+async def connect(pg: PgSettings, *, database: str | None = None, timeout: float = 10.0) -> asyncpg.Connection[Any]:
+    """One connection, for tools and tests (the app uses pools)."""
+    kwargs = connect_kwargs(pg)
+    if database is not None:
+        kwargs["database"] = database
+    conn: asyncpg.Connection[Any] = await asyncpg.connect(**kwargs, timeout=timeout)
+    return conn
 
 
-def empty_rows() -> Rows:
-    return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
-
-
-async def create_pool(pg: PgSettings, *, max_size: int = 8) -> asyncpg.Pool:
+async def create_pool(
+    pg: PgSettings, *, max_size: int = 8, application_name: str = "bioreactor-realtime"
+) -> asyncpg.Pool:
     # min_size=0: the app starts (and serves) even while the database is down.
     pool = await asyncpg.create_pool(
-        host=pg.host,
-        port=pg.port,
-        user=pg.user,
-        password=pg.password or None,
-        database=pg.database,
+        **connect_kwargs(pg),
         min_size=0,
         max_size=max_size,
         command_timeout=60,
         timeout=5,
         # JIT compilation costs more than it saves on these simple scans.
-        server_settings={"application_name": "bioreactor-realtime", "jit": "off"},
+        server_settings={"application_name": application_name, "jit": "off"},
     )
     assert pool is not None
     return pool
@@ -128,7 +111,7 @@ class TableInfo:
 
 async def probe_table(conn: Conn, spec: SeriesSpec) -> TableInfo:
     """Check the table exists with usable columns; raise TableMissing if not."""
-    name = SeriesSql.qualified_name(spec)
+    name = spec.qualified_name
     rows = await conn.fetch(
         "SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute "
         "WHERE attrelid = to_regclass($1) AND attname IN ('time', 'value') AND NOT attisdropped",
@@ -151,7 +134,7 @@ class SeriesSql:
 
     def __init__(self, spec: SeriesSpec, data_timezone: str, info: TableInfo | None = None) -> None:
         self.spec = spec
-        self.table = self.qualified_name(spec)
+        self.table = spec.qualified_name
         tz = quote_literal(data_timezone)
         aware = info is not None and info.time_type.startswith("timestamp with time zone")
         # Naive timestamps are wall-clock times in data_timezone: convert at the
@@ -169,11 +152,6 @@ class SeriesSql:
     def _p(self, n: int) -> str:
         """Bind parameter n (an aware datetime) as a value comparable with the column."""
         return f"${n}::timestamptz" if self._aware else f"(${n}::timestamptz AT TIME ZONE {self._tz})"
-
-    @staticmethod
-    def qualified_name(spec: SeriesSpec) -> str:
-        table = quote_ident(spec.table)
-        return f"{quote_ident(spec.schema)}.{table}" if spec.schema else table
 
     def all_rows(self) -> str:
         return f'{self._select} ORDER BY "time"'
@@ -212,84 +190,6 @@ class SeriesSql:
             f"SELECT floor(extract(epoch FROM {self._ts}) / 60)::int8 AS minute, count(*)::int8 AS n "
             f'FROM {self.table} WHERE "time" >= {self._p(1)} AND "time" < {self._p(2)} GROUP BY 1'
         )
-
-    def stats_between(self) -> str:
-        return (
-            'SELECT count("value"), min("value"), max("value"), avg("value") '
-            f'FROM {self.table} WHERE "time" >= {self._p(1)} AND "time" <= {self._p(2)}'
-        )
-
-    def last_between(self) -> str:
-        return (
-            f'SELECT {self._ts} AS t, "value" FROM {self.table} WHERE "time" >= {self._p(1)} '
-            f'AND "time" <= {self._p(2)} AND "value" IS NOT NULL ORDER BY "time" DESC LIMIT 1'
-        )
-
-
-class CopyDecoder:
-    """Decode a binary COPY stream of (timestamptz, float8) rows as it arrives.
-
-    Chunks are decoded into preallocated columns as they come, so a bulk read
-    never holds the raw stream (26 bytes a row) beside the result.
-    """
-
-    def __init__(self, capacity: int = 0) -> None:
-        # Room for 1/8 more rows, so the store can adopt these columns as is.
-        capacity = max(capacity + capacity // 8, 1024)
-        self._t: I64 = np.empty(capacity, dtype=np.int64)
-        self._v: F64 = np.empty(capacity, dtype=np.float64)
-        self.n = 0
-        self._buf = bytearray()
-        self._header = False
-
-    def feed(self, chunk: bytes) -> None:
-        self._buf += chunk
-        if not self._header:
-            if len(self._buf) < 19:
-                return
-            if bytes(self._buf[:11]) != _COPY_SIGNATURE:
-                raise ValueError("not a binary COPY stream")
-            ext = int.from_bytes(self._buf[15:19], "big")
-            if len(self._buf) < 19 + ext:
-                return
-            del self._buf[: 19 + ext]
-            self._header = True
-        if len(self._buf) >= 1 << 20:
-            self._drain()
-
-    def _drain(self) -> None:
-        k = len(self._buf) // _ROW.itemsize
-        if k == 0:
-            return
-        rec = np.frombuffer(self._buf, dtype=_ROW, count=k)
-        if not (np.all(rec["n"] == 2) and np.all(rec["l1"] == 8) and np.all(rec["l2"] == 8)):
-            raise ValueError("unexpected row layout in binary COPY stream")
-        if self.n + k > self._t.size:
-            cap = max(self.n + k, int(self._t.size * 1.25))
-            self._t = np.resize(self._t, cap)
-            self._v = np.resize(self._v, cap)
-        self._t[self.n : self.n + k] = rec["t"]
-        self._v[self.n : self.n + k] = rec["v"]
-        self.n += k
-        del rec
-        del self._buf[: k * _ROW.itemsize]
-
-    def finish(self) -> Rows:
-        if self._header:
-            self._drain()
-        # What is left is the 2-byte trailer (-1).
-        if self._header and bytes(self._buf) not in (b"", b"\xff\xff"):
-            raise ValueError("truncated binary COPY stream")
-        t = self._t[: self.n]
-        t += _PG_EPOCH_US
-        return t, self._v[: self.n]
-
-
-def decode_copy(data: bytes | bytearray | memoryview) -> Rows:
-    """Decode a whole binary COPY stream (see CopyDecoder)."""
-    decoder = CopyDecoder()
-    decoder.feed(bytes(data))
-    return decoder.finish()
 
 
 async def read_rows(conn: Conn, sql: str, *args: object, capacity: int = 0) -> Rows:

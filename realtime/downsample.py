@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from tsdownsample import M4Downsampler
 
-from realtime.db import F64, I64, Rows
+from realtime.rows import F64, I64, Rows
 
 __all__ = ["m4", "m4_indices"]
 

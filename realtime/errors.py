@@ -1,47 +1,23 @@
-"""Client errors, rendered as JSON that names the offending parameter."""
+"""The errors a user sees: a bad setting, or a bad request.
+
+Both carry one line for a person; neither carries a traceback. How an
+``ApiError`` becomes a JSON response is ``views/handlers.py``'s business.
+"""
 
 from __future__ import annotations
 
-import logging
+__all__ = ["ApiError", "ConfigError"]
 
-from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 
-__all__ = ["ApiError", "exception_handlers"]
-
-log = logging.getLogger(__name__)
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is one line for the user."""
 
 
 class ApiError(Exception):
+    """A request the server cannot serve, with its HTTP status and the parameter at fault."""
+
     def __init__(self, status: int, message: str, parameter: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.parameter = parameter
-
-
-def _body(message: str, parameter: str | None) -> dict[str, str]:
-    body = {"error": message}
-    if parameter is not None:
-        body["parameter"] = parameter
-    return body
-
-
-async def _api_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ApiError)
-    return JSONResponse(_body(exc.message, exc.parameter), status_code=exc.status)
-
-
-async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    return JSONResponse(_body(str(exc.detail), None), status_code=exc.status_code, headers=exc.headers)
-
-
-async def _unexpected(request: Request, exc: Exception) -> Response:
-    # Log the traceback for us; the user gets a message, never the traceback.
-    log.error("unhandled error serving %s", request.url.path, exc_info=exc)
-    return JSONResponse(_body("internal server error", None), status_code=500)
-
-
-exception_handlers = {ApiError: _api_error, HTTPException: _http_error, Exception: _unexpected}

@@ -1,10 +1,15 @@
 """Fan-out of live messages to WebSocket clients.
 
-Each message is encoded once and the same text is queued for every client.
-Queues are bounded: a client that falls ``client_queue_size`` messages behind
-is dropped (closed with 1013, "try again later") rather than holding others up
-or growing memory; it reconnects and subscribes with ``since``, so it loses
-nothing. The database load does not depend on how many clients there are.
+Each message is encoded once and the same text is offered to every client.
+Queues are bounded: a client that falls ``queue_size`` messages behind is
+marked overflowed and dropped (closed with 1013, "try again later") rather
+than holding others up or growing memory; it reconnects and subscribes with
+``since``, so it loses nothing. The database load does not depend on how
+many clients there are.
+
+Delivery goes through a small :class:`Backend` interface. The one backend
+today is in-process; another transport (to fan out across processes) would
+implement the same two methods.
 """
 
 from __future__ import annotations
@@ -12,15 +17,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Protocol
 
-import orjson
+from realtime.messages import Message, encode
 
-__all__ = ["Client", "Hub", "encode"]
-
-
-def encode(message: dict[str, Any]) -> str:
-    return orjson.dumps(message, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+__all__ = ["Backend", "Client", "Hub", "LocalBackend"]
 
 
 class Client:
@@ -42,27 +43,63 @@ class Client:
             self.overflowed.set()
 
 
-class Hub:
-    def __init__(self, queue_size: int) -> None:
-        self.queue_size = queue_size
-        self.clients: set[Client] = set()
-        self.dropped = 0
+class Backend(Protocol):
+    """Where published text goes: every current client, by some transport."""
 
-    def publish(self, message: dict[str, Any], *, subscribed_only: bool = True) -> None:
-        if not self.clients:
-            return
-        payload = encode(message)
+    def add(self, client: Client) -> None: ...
+
+    def discard(self, client: Client) -> None: ...
+
+    def deliver(self, payload: str, *, subscribed_only: bool) -> None: ...
+
+    def __len__(self) -> int: ...
+
+
+class LocalBackend:
+    """The clients of this process, each with its bounded queue."""
+
+    def __init__(self) -> None:
+        self.clients: set[Client] = set()
+
+    def add(self, client: Client) -> None:
+        self.clients.add(client)
+
+    def discard(self, client: Client) -> None:
+        self.clients.discard(client)
+
+    def __len__(self) -> int:
+        return len(self.clients)
+
+    def deliver(self, payload: str, *, subscribed_only: bool) -> None:
         for client in self.clients:
             if client.subscribed or not subscribed_only:
                 client.offer(payload)
 
+
+class Hub:
+    def __init__(self, queue_size: int, backend: Backend | None = None) -> None:
+        self.queue_size = queue_size
+        self.backend: Backend = backend or LocalBackend()
+        self.dropped = 0
+
+    def __len__(self) -> int:
+        """Clients connected to this process."""
+        return len(self.backend)
+
+    def publish(self, message: Message, *, subscribed_only: bool = True) -> None:
+        """Encode once and offer to every (subscribed) client, without waiting on any."""
+        if not len(self.backend):
+            return
+        self.backend.deliver(encode(message), subscribed_only=subscribed_only)
+
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[Client]:
+        """A client for one WebSocket; it is always forgotten on the way out."""
         client = Client(self.queue_size)
-        self.clients.add(client)
+        self.backend.add(client)
         try:
             yield client
         finally:
-            self.clients.discard(client)
+            self.backend.discard(client)
             if client.dropped:
                 self.dropped += 1

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 
-from realtime.db import us_from_dt
 from realtime.errors import ApiError
+from realtime.times import HOUR_US, us_from_dt
 
-__all__ = ["HOUR_US", "format_iso", "parse_points", "parse_time", "parse_window"]
+__all__ = ["parse_points", "parse_time", "parse_window"]
 
-HOUR_US = 3_600_000_000
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 # datetime's own range, in epoch milliseconds.
 _MIN_MS = -62_135_596_800_000
@@ -67,13 +66,3 @@ def parse_points(raw: str | None, default: int, maximum: int) -> int:
     if points <= 0:
         raise ApiError(400, f"'points' must be a positive integer, got {raw!r}", "points")
     return min(points, maximum)
-
-
-def format_iso(us: int | None) -> str | None:
-    """Epoch µs → ISO 8601 UTC with millisecond (or µs, when present) precision."""
-    if us is None:
-        return None
-    seconds, micros = divmod(int(us), 1_000_000)
-    base = datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
-    frac = f"{micros // 1000:03d}" if micros % 1000 == 0 else f"{micros:06d}"
-    return f"{base}.{frac}Z"

@@ -23,38 +23,25 @@ from collections.abc import Iterable
 import asyncpg
 import numpy as np
 
-from realtime.config import SeriesSpec, Settings
-from realtime.db import (
-    CONNECTION_ERRORS,
-    F64,
-    I64,
-    Conn,
-    Rows,
-    SeriesSql,
-    TableMissing,
-    TableUnusable,
-    dt_from_us,
-    probe_table,
-    read_rows,
-    us_from_dt,
-)
+from realtime import messages
+from realtime.backoff import Backoff
+from realtime.config import Settings
+from realtime.db import CONNECTION_ERRORS, Conn, SeriesSql, TableMissing, TableUnusable, probe_table, read_rows
 from realtime.health import DbHealth
 from realtime.hub import Hub
-from realtime.store import Batch, SeriesData
+from realtime.rows import F64, I64, Rows
+from realtime.series import SeriesSpec
+from realtime.store import Batch, SeriesData, SeriesState
+from realtime.times import MINUTE_US, dt_from_us, us_from_dt
 
-__all__ = ["Poller", "append_message"]
+__all__ = ["Poller"]
 
 log = logging.getLogger(__name__)
 
-MINUTE_US = 60_000_000
 # Minutes fetched per reconciliation round, so a big backfill spreads out.
 _MAX_MINUTES_PER_ROUND = 120
 _RETRY_MISSING = 5.0
 _MAX_BACKOFF = 5.0
-
-
-def append_message(key: str, t: I64, v: F64, *, seq: int, late: bool, replay: bool) -> dict[str, object]:
-    return {"type": "append", "series": key, "t": t // 1000, "v": v, "seq": seq, "late": late, "replay": replay}
 
 
 def _value_key(x: float) -> float | None:
@@ -94,13 +81,14 @@ class Poller:
 
     async def run(self) -> None:
         interval = self.settings.poll_interval
-        backoff = interval
+        backoff = Backoff(interval, max(interval, _MAX_BACKOFF))
         while True:
             try:
                 async with self.pool.acquire() as conn:
                     await self.step(conn)
                 self.health.ok()
-                backoff = delay = interval
+                backoff.reset()
+                delay = interval
             except TableMissing as exc:
                 self._mark("missing", str(exc))
                 self.health.ok()
@@ -108,12 +96,12 @@ class Poller:
             except asyncpg.UndefinedTableError as exc:
                 # Dropped while we watched: keep what we have, look for it again.
                 self.sql = None
-                self.series.loaded = False
+                self.series.unload()
                 self._mark("missing", str(exc))
                 delay = max(interval, _RETRY_MISSING)
             except CONNECTION_ERRORS as exc:
                 self.health.down(exc)
-                backoff = delay = min(backoff * 2, _MAX_BACKOFF)
+                delay = backoff.next()
             except asyncpg.PostgresError as exc:
                 # Reachable but refusing, e.g. no SELECT privilege.
                 self._mark("error", str(exc).splitlines()[0])
@@ -128,13 +116,12 @@ class Poller:
                 if self.series.error != str(exc):
                     log.exception("series %s: unexpected error while polling", self.spec.key)
                 self._mark("error", str(exc) or type(exc).__name__)
-                backoff = delay = max(interval, _RETRY_MISSING)
+                delay = max(interval, _RETRY_MISSING)
             await asyncio.sleep(delay)
 
-    def _mark(self, state: str, error: str) -> None:
-        if self.series.state != state or self.series.error != error:
+    def _mark(self, state: SeriesState, error: str) -> None:
+        if self.series.mark(state, error):
             log.warning("series %s: %s", self.spec.key, error)
-        self.series.state, self.series.error = state, error
 
     async def step(self, conn: Conn) -> None:
         if self.sql is None or not self.series.loaded:
@@ -149,7 +136,8 @@ class Poller:
         """Bulk-read the table into the store, within the memory budget/horizon."""
         info = await probe_table(conn, self.spec)
         sql = SeriesSql(self.spec, self.settings.data_timezone, info)
-        budget = self.settings.store_max_points
+        policy = self.series.policy
+        budget = policy.max_points
         start: int | None = None
         estimate = await conn.fetchval(sql.estimated_rows(), sql.table)
         capacity = min(int(estimate * 1.05) + 1024, budget) if estimate and estimate > 0 else 0
@@ -157,10 +145,10 @@ class Poller:
         if estimate is None or estimate <= 0 or estimate > 0.8 * budget:
             cutoff = await conn.fetchval(sql.cutoff_for_newest(), budget - 1)
             start = us_from_dt(cutoff) if cutoff is not None else None
-        if self.settings.store_horizon is not None:
+        if policy.horizon_us is not None:
             newest = await conn.fetchval(sql.cutoff_for_newest(), 0)
             if newest is not None:
-                edge = us_from_dt(newest) - int(self.settings.store_horizon * 1_000_000)
+                edge = us_from_dt(newest) - policy.horizon_us
                 start = edge if start is None else max(start, edge)
         started = time.perf_counter()
         if start is None:
@@ -174,7 +162,6 @@ class Poller:
                 rows, covered_from=start, rows_before=int(before), first=us_from_dt(first) if first else None
             )
         self.sql = sql
-        self._trim()
         log.info(
             "series %s: loaded %d rows in %.2fs (%d stored before)",
             self.spec.key,
@@ -183,7 +170,7 @@ class Poller:
             self.series.rows_before,
         )
         # Anyone who drew this series before the load must redraw it.
-        self.hub.publish({"type": "resync", "series": [self.spec.key]})
+        self.hub.publish(messages.resync([self.spec.key]))
         self._next_reconcile = time.monotonic() + self.settings.reconcile_interval
 
     async def poll(self, conn: Conn) -> Batch | None:
@@ -244,16 +231,8 @@ class Poller:
         batch = self.series.merge(t, v)
         if batch is None:
             return None
-        self.hub.publish(append_message(self.spec.key, batch.t, batch.v, seq=batch.seq, late=batch.late, replay=False))
-        self._trim()
+        self.hub.publish(messages.append(self.spec.key, batch.t, batch.v, seq=batch.seq, late=batch.late, replay=False))
         return batch
-
-    def _trim(self) -> None:
-        horizon = self.settings.store_horizon
-        self.series.trim(
-            max_points=self.settings.store_max_points,
-            horizon_us=int(horizon * 1_000_000) if horizon is not None else None,
-        )
 
 
 def _sorted(rows: Rows) -> Rows:

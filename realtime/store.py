@@ -12,22 +12,38 @@ from __future__ import annotations
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
-from realtime.db import F64, I64, Rows
+from realtime.rows import F64, I64, Rows
 
-__all__ = ["Batch", "SeriesData", "Store"]
+__all__ = ["Batch", "MemoryPolicy", "SeriesData", "SeriesState", "Store", "clock_seq_base"]
 
 _GROWTH = 1.25
 _MIN_CAPACITY = 4096
 _LATE_LOG = 4096
-# Sequences start from the clock (ms * 1000), so a restarted server numbers
-# its batches above any an earlier process sent: a browser's "drop what I
-# already hold" rule stays right across restarts. Stays below 2**53 for JS.
-_SEQ_BASE = int(time.time() * 1000) * 1000
+
+SeriesState = Literal["loading", "ok", "empty", "missing", "error"]
+
+
+def clock_seq_base() -> int:
+    """Where a process starts its sequences: the clock (ms * 1000).
+
+    A restarted server then numbers its batches above any an earlier process
+    sent, so a browser's "drop what I already hold" rule stays right across
+    restarts. Stays below 2**53 for JavaScript.
+    """
+    return int(time.time() * 1000) * 1000
+
+
+@dataclass(frozen=True)
+class MemoryPolicy:
+    """How much of each series the store keeps; older rows stay readable through SQL."""
+
+    max_points: int = 20_000_000
+    horizon_us: int | None = None
 
 
 @dataclass(frozen=True)
@@ -41,25 +57,26 @@ class Batch:
 
 
 class SeriesData:
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, *, policy: MemoryPolicy | None = None, seq_base: int = 0) -> None:
         self.key = key
+        self.policy = policy or MemoryPolicy()
         self._t: I64 = np.empty(0, dtype=np.int64)
         self._v: F64 = np.empty(0, dtype=np.float64)
         self._off = 0
         self.n = 0
-        self.seq = _SEQ_BASE
+        self.seq = seq_base
         # The store holds every table row at or after covered_from (None: all rows).
         self.covered_from: int | None = None
         self.rows_before = 0
         self.first_db: int | None = None
-        self.state = "loading"
+        self.state: SeriesState = "loading"
         self.error: str | None = None
         self.loaded = False
         self.null_count = 0
         # (seq, oldest t) of batches that landed at or before the newest row:
         # a reconnecting client whose ``since`` is past that t missed them.
         self._late: deque[tuple[int, int]] = deque(maxlen=_LATE_LOG)
-        self._late_floor = _SEQ_BASE
+        self._late_floor = seq_base
 
     # -- views -----------------------------------------------------------
     @property
@@ -138,6 +155,7 @@ class SeriesData:
         # Clients holding an older snapshot cannot be patched: make them reload.
         self._late.clear()
         self.seq += 1
+        self._trim()
         self._late_floor = self.seq
 
     def _reserve(self, extra: int) -> None:
@@ -187,10 +205,23 @@ class SeriesData:
         self.seq += 1
         if self.state in ("empty", "loading") and self.loaded:
             self.state = "ok"
-        return Batch(t=t, v=v, seq=self.seq, late=late)
+        batch = Batch(t=t, v=v, seq=self.seq, late=late)
+        self._trim()
+        return batch
 
-    def trim(self, *, max_points: int, horizon_us: int | None) -> None:
-        """Drop the oldest rows beyond the budget; they stay readable via SQL."""
+    def mark(self, state: SeriesState, error: str | None) -> bool:
+        """Record a failure (or recovery) the poller saw; True if that is news."""
+        changed = (state, error) != (self.state, self.error)
+        self.state, self.error = state, error
+        return changed
+
+    def unload(self) -> None:
+        """The table went away: keep the rows, but load it afresh once it is back."""
+        self.loaded = False
+
+    def _trim(self) -> None:
+        """Drop the oldest rows beyond the memory policy; they stay readable via SQL."""
+        max_points, horizon_us = self.policy.max_points, self.policy.horizon_us
         drop = 0
         if self.n > max_points:
             # Drop a little extra so trimming is rare.
@@ -238,8 +269,9 @@ def _base(a: npt.NDArray[Any]) -> npt.NDArray[Any] | None:
 
 
 class Store:
-    def __init__(self, keys: list[str]) -> None:
-        self.series: dict[str, SeriesData] = {k: SeriesData(k) for k in keys}
+    def __init__(self, keys: list[str], *, policy: MemoryPolicy | None = None, seq_base: int | None = None) -> None:
+        base = clock_seq_base() if seq_base is None else seq_base
+        self.series: dict[str, SeriesData] = {k: SeriesData(k, policy=policy, seq_base=base) for k in keys}
 
     def __getitem__(self, key: str) -> SeriesData:
         return self.series[key]

@@ -5,17 +5,22 @@ from collections.abc import Iterator
 import pytest
 
 from realtime.config import PgSettings
-from tests.pg import PgServer, TestDb, _env_server, create_database, create_schema, drop_database, run, start_embedded
+from tests.support.pg import (
+    PgServer,
+    TestDb,
+    create_database,
+    create_schema,
+    drop_database,
+    run,
+    server_from_env,
+    start_embedded,
+)
 
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PgServer]:
     """The machine's PostgreSQL when POSTGRES_HOST is set, otherwise an embedded one."""
-    admin = _env_server()
-    if admin is not None:
-        yield PgServer(admin=admin)
-    else:
-        yield from start_embedded()
+    yield from server_from_env()
 
 
 @pytest.fixture(scope="session")

@@ -9,8 +9,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from realtime.app import create_app
-from tests.live import wait_until
-from tests.pg import TestDb, run
+from tests.support.pg import TestDb, run
+from tests.support.server import wait_until
 
 BASE = datetime(2025, 3, 1, 12, 0, 0)
 

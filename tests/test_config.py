@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 import pytest
 
 from realtime.cli import main
-from realtime.config import DEFAULT_SERIES, ConfigError, load_settings
+from realtime.config import ConfigError, Settings, load_settings, settings_table
+from realtime.series import DEFAULT_SERIES
 
 PG = {"POSTGRES_HOST": "db", "POSTGRES_PORT": "5432", "POSTGRES_USER": "u", "POSTGRES_DB": "d"}
 
@@ -69,3 +71,13 @@ def test_run_app_without_database_is_a_one_line_error(
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0
     assert err.startswith("run-app: error: missing environment variables: POSTGRES_HOST")
+
+
+def test_readme_documents_every_setting_with_its_default() -> None:
+    """Datasette's rule: a setting missing from the docs fails the build. The
+    README's table must be exactly what the declarations in config.py render."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert settings_table() in readme
+    for f in dataclasses.fields(Settings):
+        if f.name not in ("pg", "demo"):
+            assert f"`{f.metadata['env']}`" in readme, f"{f.name} is not declared with an environment variable"

@@ -9,10 +9,10 @@ import pytest
 from starlette.testclient import TestClient
 
 from realtime.app import create_app
-from realtime.config import SeriesSpec
-from realtime.db import SeriesSql, decode_copy, quote_ident
-from tests.live import wait_until
-from tests.pg import TestDb, run
+from realtime.db import SeriesSql
+from realtime.series import SeriesSpec, quote_ident
+from tests.support.pg import TestDb, run
+from tests.support.server import wait_until
 
 
 def test_identifiers_are_quoted() -> None:
@@ -20,11 +20,6 @@ def test_identifiers_are_quoted() -> None:
     sql = SeriesSql(SeriesSpec("x", 'CM/x"; DROP TABLE t; --', "X", schema="s"), "UTC")
     assert sql.table == '"s"."CM/x""; DROP TABLE t; --"'
     assert "$1" in sql.rows_from()
-
-
-def test_decoder_rejects_garbage() -> None:
-    with pytest.raises(ValueError, match="binary COPY"):
-        decode_copy(b"definitely not a copy stream")
 
 
 def _client(db: TestDb, **settings: object) -> Iterator[TestClient]:

@@ -12,8 +12,8 @@ import asyncpg
 import pytest
 
 from realtime.config import ConfigError, PgSettings
-from realtime.demo import DEMO_DATABASE, DemoUnavailable, embedded_database, prepare_demo
-from tests.pg import TestDb, connect, run
+from realtime.sim.demo import DEMO_DATABASE, DemoUnavailable, embedded_database, prepare_demo
+from tests.support.pg import TestDb, connect, run
 
 
 async def _database_name(pg: PgSettings) -> str:
@@ -46,7 +46,7 @@ def test_embedded_database_starts_serves_and_stops() -> None:
 def test_sigterm_stops_the_embedded_server() -> None:
     """Regression: SIGTERM used to kill the process outright and leave the postgres daemon running."""
     script = (
-        "from realtime.demo import embedded_database\n"
+        "from realtime.sim.demo import embedded_database\n"
         "import time\n"
         "with embedded_database() as pg:\n"
         "    print(pg.host, flush=True)\n"

@@ -11,8 +11,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from realtime.app import create_app
-from tests.live import wait_until
-from tests.pg import TestDb, run
+from tests.support.pg import TestDb, run
+from tests.support.server import wait_until
 
 T0 = datetime(2025, 6, 1, 0, 0, 0)
 

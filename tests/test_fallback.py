@@ -11,8 +11,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from realtime.app import create_app
-from tests.live import wait_until
-from tests.pg import TestDb, run
+from tests.support.pg import TestDb, run
+from tests.support.server import wait_until
 
 T0 = datetime(2025, 9, 1, 0, 0, 0)
 N = 5000
@@ -65,14 +65,11 @@ def test_csv_spanning_sql_and_store_has_every_row(client: TestClient) -> None:
     assert out[-1] == ["pressure", "2025-09-01T01:23:19.000Z", f"{float(N - 1)!r}"]
 
 
-def test_wide_csv_from_sql_keeps_an_instant_together_across_chunks(db: TestDb, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_wide_csv_from_sql_keeps_an_instant_together_across_chunks(db: TestDb) -> None:
     """Regression: database cursor chunks could end in the middle of an instant's
     rows. With two rows per instant in two series, the split instant came out as
     three lines with blanks instead of two full ones. Chunks now hold back
     their last instant until the next fetch."""
-    from realtime.views import export
-
-    monkeypatch.setattr(export, "CHUNK", 7)  # odd: every chunk would split a pair
     t0 = datetime(2025, 9, 1)
     for key, base in (("temperature", 0.0), ("ph", 7.0)):
         rows = [(t0 + timedelta(seconds=i), base + i + k / 10) for i in range(2000) for k in range(2)]
@@ -80,6 +77,7 @@ def test_wide_csv_from_sql_keeps_an_instant_together_across_chunks(db: TestDb, m
     # One lone pH row shifts pH's chunk boundaries against temperature's.
     run(db.insert("ph", [(t0 + timedelta(milliseconds=500), 99.0)]))
     app = create_app(db.settings(store_max_points=1000))
+    app.state.ctx.history.chunk_rows = 7  # odd: every chunk would split a pair
     with TestClient(app) as c:
         wait_until(lambda: all(s.loaded for s in app.state.ctx.store.series.values()))
         params = {"start": "2025-09-01T00:00:00Z", "end": "2025-09-01T00:10:00Z", "series": "temperature,ph"}

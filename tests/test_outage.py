@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 
 import httpx2 as httpx
 
-from tests.live import serve, wait_until
-from tests.pg import PgServer, create_database, create_schema, drop_database, run
-from tests.wsclient import Viewer
+from tests.support.pg import PgServer, create_database, create_schema, drop_database, run
+from tests.support.server import serve, wait_until
+from tests.support.wsclient import Viewer
 
 T0 = datetime(2026, 2, 1, 0, 0, 0)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from realtime.errors import ApiError
-from realtime.params import HOUR_US, format_iso, parse_points, parse_time, parse_window
+from realtime.params import parse_points, parse_time, parse_window
+from realtime.times import HOUR_US, format_iso
 
 
 @pytest.mark.parametrize(

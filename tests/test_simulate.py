@@ -21,8 +21,11 @@ import numpy as np
 import pytest
 
 from realtime.config import PgSettings
-from realtime.simulate import Simulator, backfill, create_tables, fill_rows, main
-from tests.pg import PgServer, TestDb, connect, create_database, create_schema, drop_database, quote_ident, run
+from realtime.series import quote_ident
+from realtime.sim.cli import main
+from realtime.sim.live import Simulator
+from realtime.sim.tables import backfill, create_tables, fill_rows
+from tests.support.pg import PgServer, TestDb, connect, create_database, create_schema, drop_database, run
 
 END = datetime(2026, 3, 10, 12, 0, 0, tzinfo=timezone.utc)
 EXPECTED_INTERVAL = {"temperature": 2.0, "ph": 3.0, "do": 1.0, "pressure": 3.8}
@@ -280,7 +283,7 @@ def test_module_entry_point_fails_without_traceback() -> None:
     env = {k: v for k, v in os.environ.items() if k not in PG_VARS}
     env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
     result = subprocess.run(
-        [sys.executable, "-m", "realtime.simulate", "--no-live"], env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "realtime.sim", "--no-live"], env=env, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 2
     assert result.stderr.startswith("run-simulator: error: ")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from realtime.store import SeriesData
+from realtime.store import MemoryPolicy, SeriesData, SeriesState, Store
 
 
 def arr(*xs: float) -> npt.NDArray[np.float64]:
@@ -16,23 +16,27 @@ def ts(*xs: int) -> npt.NDArray[np.int64]:
     return np.array(xs, dtype=np.int64)
 
 
-def loaded(t: list[int], v: list[float] | None = None) -> SeriesData:
-    s = SeriesData("x")
+def loaded(t: list[int], v: list[float] | None = None, policy: MemoryPolicy | None = None) -> SeriesData:
+    s = SeriesData("x", policy=policy)
     tt = np.array(t, dtype=np.int64)
     vv = np.array(v if v is not None else [float(i) for i in range(len(t))], dtype=np.float64)
     s.replace((tt, vv), covered_from=None)
     return s
 
 
+def state(s: SeriesData) -> SeriesState:
+    return s.state
+
+
 def test_appends_in_order_and_grows() -> None:
     s = loaded([])
-    assert s.state == "empty"
+    assert state(s) == "empty"
     for i in range(10_000):
         batch = s.merge(ts(i * 10), arr(float(i)))
         assert batch is not None
         assert not batch.late
     assert s.n == 10_000
-    assert s.state == "ok"
+    assert state(s) == "ok"
     assert np.all(np.diff(s.t) > 0)
     assert s.v[-1] == 9999.0
 
@@ -72,9 +76,9 @@ def test_nulls_are_counted() -> None:
 
 
 def test_trim_to_budget_moves_coverage_and_keeps_counts() -> None:
-    s = loaded(list(range(0, 1000, 1)))
-    s.trim(max_points=500, horizon_us=None)
-    assert s.n <= 500
+    s = loaded(list(range(0, 1000, 1)), policy=MemoryPolicy(max_points=500))
+    # Trimmed a little below the budget, so trimming is rare.
+    assert s.n == 500 - 500 // 20
     assert s.count == 1000
     assert s.covered_from == int(s.t[0])
     assert s.first == 0  # the table's first row is still known
@@ -87,16 +91,33 @@ def test_trim_to_budget_moves_coverage_and_keeps_counts() -> None:
 
 
 def test_trim_never_splits_an_instant() -> None:
-    s = loaded([1, 2, 2, 2, 3])
-    s.trim(max_points=3, horizon_us=None)
-    assert s.t.tolist() in ([3], [2, 2, 2, 3])
+    """Over budget by two rows, the cut would fall between rows at t=2: it moves
+    back to keep all three, even though that leaves the store over budget."""
+    s = loaded([1, 2, 2, 2, 3], policy=MemoryPolicy(max_points=3))
+    assert s.t.tolist() == [2, 2, 2, 3]
+    assert s.covered_from == 2
+    assert s.rows_before == 1
 
 
-def test_trim_by_horizon() -> None:
-    s = loaded([0, 100, 200, 300])
-    s.trim(max_points=10_000, horizon_us=150)
+def test_trim_by_horizon_on_load_and_on_merge() -> None:
+    s = loaded([0, 100, 200, 300], policy=MemoryPolicy(horizon_us=150))
     assert s.t.tolist() == [200, 300]
     assert s.covered_from == 200
+    s.merge(ts(400), arr(1.0))
+    assert s.t.tolist() == [300, 400]
+    assert s.covered_from == 300
+    assert s.count == 5
+
+
+def test_state_is_owned_by_the_store() -> None:
+    s = loaded([1])
+    assert s.mark("error", "permission denied")
+    assert not s.mark("error", "permission denied")  # not news the second time
+    s.unload()
+    assert not s.loaded
+    assert not s.covers(1)
+    s.replace((ts(1, 2), arr(1, 2)), covered_from=None)
+    assert (state(s), s.error, s.loaded) == ("ok", None, True)
 
 
 def test_needs_resync_only_for_late_rows_at_or_before_since() -> None:
@@ -120,6 +141,6 @@ def test_sequences_of_a_newer_process_are_higher() -> None:
     """Regression: seq restarted at 0 with the server, so browsers holding a
     higher seq from before the restart dropped every new live batch. Seqs now
     start from the clock."""
-    s = loaded([1])
+    s = Store(["x"])["x"]
     assert s.seq > 1_600_000_000_000_000  # from the clock (2020 or later), not from 0
     assert s.seq < 2**53

@@ -6,33 +6,19 @@ import time
 from typing import Any
 
 import numpy as np
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from realtime.app import Context, context
-from realtime.config import SeriesSpec
-from realtime.db import CONNECTION_ERRORS, Rows, dt_from_us, empty_rows, read_rows
+from realtime.context import context, lookup
 from realtime.downsample import m4
-from realtime.errors import ApiError
-from realtime.params import format_iso, parse_points, parse_window
+from realtime.params import parse_points, parse_window
+from realtime.rows import Rows, empty_rows
+from realtime.series import SeriesSpec
 from realtime.store import SeriesData
+from realtime.times import format_iso
+from realtime.views.responses import JSON
 
-__all__ = ["JSON", "lookup", "series_data", "series_list", "series_stats", "stale_after_ms"]
-
-
-class JSON(Response):
-    media_type = "application/json"
-
-    def render(self, content: Any) -> bytes:
-        return orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY)
-
-
-def lookup(ctx: Context, key: str, parameter: str = "key") -> tuple[SeriesSpec, SeriesData]:
-    spec = ctx.settings.series_by_key().get(key)
-    if spec is None:
-        raise ApiError(404, f"unknown series {key!r}", parameter)
-    return spec, ctx.store[key]
+__all__ = ["series_data", "series_list", "series_stats", "stale_after_ms"]
 
 
 def stale_after_ms(spec: SeriesSpec, interval: float | None) -> float:
@@ -68,28 +54,6 @@ async def series_list(request: Request) -> Response:
     return JSON([describe(spec, ctx.store[spec.key]) for spec in ctx.settings.series])
 
 
-async def _read_db(ctx: Context, spec: SeriesSpec, start: int, end: int) -> Rows:
-    """Rows of [start, end] from PostgreSQL, for windows older than the store."""
-    poller = ctx.pollers.get(spec.key)
-    sql = poller.sql if poller is not None and poller.sql is not None else None
-    if ctx.pool is None or sql is None:
-        raise ApiError(503, "the database is unavailable; this range is not in memory")
-    try:
-        async with ctx.pool.acquire() as conn:
-            return await read_rows(conn, sql.rows_between(end_inclusive=True), dt_from_us(start), dt_from_us(end))
-    except CONNECTION_ERRORS:
-        raise ApiError(503, "the database is unavailable; this range is not in memory") from None
-
-
-async def window_rows(ctx: Context, spec: SeriesSpec, series: SeriesData, start: int, end: int) -> Rows:
-    if series.covers(start):
-        i0, i1 = series.bounds(start, end)
-        return series.t[i0:i1], series.v[i0:i1]
-    if not series.loaded:
-        return empty_rows()
-    return await _read_db(ctx, spec, start, end)
-
-
 async def series_data(request: Request) -> Response:
     started = time.perf_counter()
     ctx = context(request)
@@ -104,7 +68,7 @@ async def series_data(request: Request) -> Response:
     start, end = window
     # Snapshot seq before any await: the rows below are at least this fresh.
     seq = series.seq
-    t, v = await window_rows(ctx, spec, series, start, end)
+    t, v = await ctx.history.window(spec, start, end)
     n = int(t.size)
     if n > points:
         t, v = m4((t, v), points, has_nulls=series.null_count > 0 or not series.covers(start))
@@ -148,6 +112,6 @@ async def series_stats(request: Request) -> Response:
     if window is None:
         return JSON({"key": spec.key, "start": None, "end": None, **_stats(empty_rows(), False)})
     start, end = window
-    rows = await window_rows(ctx, spec, series, start, end)
+    rows = await ctx.history.window(spec, start, end)
     stats = _stats(rows, series.null_count > 0 or not series.covers(start))
     return JSON({"key": spec.key, "start": start // 1000, "end": end // 1000, **stats})

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import orjson
-from jinja2 import Environment, FileSystemLoader, TemplateNotFound, select_autoescape
+from jinja2 import TemplateNotFound
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from realtime.app import PACKAGE_DIR, Context, context
-from realtime.views.api import JSON
+from realtime.context import PACKAGE_DIR, Context, context
+from realtime.views.responses import JSON
 
 __all__ = ["healthz", "index", "readyz"]
-
-_TEMPLATES = PACKAGE_DIR / "templates"
-_env = Environment(loader=FileSystemLoader(_TEMPLATES), autoescape=select_autoescape(["html"]))
 
 
 def _asset_version() -> str:
@@ -39,7 +36,7 @@ def boot(ctx: Context) -> dict[str, object]:
 async def index(request: Request) -> Response:
     ctx = context(request)
     try:
-        template = _env.get_template("index.html")
+        template = ctx.templates.get_template("index.html")
     except TemplateNotFound:
         return HTMLResponse(
             "<h1>Frontend not built</h1><p>Run <code>scripts/build-frontend</code> or reinstall the package.</p>",

@@ -8,16 +8,16 @@ others, and the hub forgets the client on the way out.
 from __future__ import annotations
 
 import math
-import time
 from typing import Any
 
 import anyio
 import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from realtime.app import Context, context
-from realtime.hub import Client, encode
-from realtime.poller import append_message
+from realtime import messages
+from realtime.context import Context, context
+from realtime.hub import Client
+from realtime.messages import encode
 
 __all__ = ["heartbeat", "websocket_endpoint"]
 
@@ -29,11 +29,7 @@ CLOSE_OVERFLOW = 1013
 async def heartbeat(ctx: Context) -> None:
     while True:
         await anyio.sleep(ctx.settings.heartbeat_interval)
-        ctx.hub.publish({"type": "heartbeat", "time": round(time.time() * 1000)}, subscribed_only=False)
-
-
-def _error(message: str) -> str:
-    return encode({"type": "error", "error": message})
+        ctx.hub.publish(messages.heartbeat(), subscribed_only=False)
 
 
 def _number_map(value: Any, name: str) -> dict[str, float]:
@@ -65,25 +61,19 @@ def subscribe(ctx: Context, client: Client, message: dict[str, Any]) -> None:
         if t.size > ctx.settings.replay_max_rows:
             resync.append(key)
             continue
-        client.offer(encode(append_message(key, t, v, seq=series.seq, late=False, replay=True)))
+        client.offer(encode(messages.append(key, t, v, seq=series.seq, late=False, replay=True)))
         if key in seqs and series.needs_resync(edge, int(seqs[key])):
             resync.append(key)
     client.subscribed = True
     if resync:
-        client.offer(encode({"type": "resync", "series": resync}))
+        client.offer(encode(messages.resync(resync)))
 
 
 async def websocket_endpoint(websocket: WebSocket) -> None:
     ctx = context(websocket)
     await websocket.accept()
     async with ctx.hub.connect() as client:
-        hello = {
-            "type": "hello",
-            "demo": ctx.settings.demo,
-            "db": ctx.health.snapshot(),
-            "seq": {k: s.seq for k, s in ctx.store.series.items()},
-        }
-        client.offer(encode(hello))
+        client.offer(encode(messages.hello(demo=ctx.settings.demo, db=ctx.health.snapshot())))
         close_code: int | None = None
 
         async with anyio.create_task_group() as tg:
@@ -100,7 +90,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
                             raise ValueError("expected {'type': 'subscribe', ...}")
                         subscribe(ctx, client, data)
                     except (ValueError, orjson.JSONDecodeError) as exc:
-                        client.offer(_error(str(exc)))
+                        client.offer(encode(messages.error(str(exc))))
                 tg.cancel_scope.cancel()
 
             async def send() -> None:

@@ -5,27 +5,24 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
-from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from realtime.config import PgSettings
-from realtime.simulate import backfill
-from tests.live import LiveServer, serve
-from tests.pg import PgServer, TestDb, run
-
-CHROMIUM = "/usr/bin/chromium"
-# Without the background-networking flags Chromium keeps dialling out, which this network refuses.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.browser.helpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    Console,
+    Viewer,
+    backfill_db,
+    open_dashboard,
+    plant_schema,
+    plant_server,
+    wait_ready,
+)
+from tests.support.pg import PgServer, TestDb, run
+from tests.support.server import LiveServer, serve
 
 
 @pytest.fixture(scope="module")
@@ -38,19 +35,11 @@ def browser() -> Iterator[Browser]:
         b.close()
 
 
-async def _backfill(db: TestDb, hours: float, end: datetime) -> None:
-    conn = await db.connect()
-    try:
-        await backfill(conn, db.series, hours=hours, end=end, seed=42)
-    finally:
-        await conn.close()
-
-
 @pytest.fixture
 def plant(db: TestDb) -> TestDb:
     """Three hours of simulated history ending now, as a live run looks."""
     end = datetime.now(timezone.utc).replace(tzinfo=None)
-    run(_backfill(db, 3.0, end - timedelta(seconds=1)))
+    run(backfill_db(db, 3.0, end - timedelta(seconds=1)))
     return db
 
 
@@ -58,15 +47,6 @@ def plant(db: TestDb) -> TestDb:
 def server(plant: TestDb) -> Iterator[LiveServer]:
     with serve(plant.settings(poll_interval=0.2)) as live:
         yield live
-
-
-class Console:
-    def __init__(self) -> None:
-        self.errors: list[str] = []
-
-    def __call__(self, msg: ConsoleMessage) -> None:
-        if msg.type == "error":
-            self.errors.append(msg.text)
 
 
 @pytest.fixture
@@ -83,25 +63,20 @@ def page(browser: Browser, server: LiveServer) -> Iterator[Page]:
     assert console.errors == [], f"JavaScript errors in the console: {console.errors}"
 
 
-def wait_ready(pg: Page) -> None:
-    pg.wait_for_function("() => window.__dashboard && window.__dashboard.ready && !window.__dashboard.loading")
-
-
-def dash(pg: Page, expr: str) -> Any:
-    return pg.evaluate(f"() => window.__dashboard.{expr}")
+@pytest.fixture
+def viewer(browser: Browser, module_server: LiveServer) -> Iterator[Viewer]:
+    """A fresh tab on the module's shared server, at the default view."""
+    with open_dashboard(browser, module_server) as v:
+        yield v
 
 
 @pytest.fixture(scope="module")
 def module_plant(pg_admin: PgSettings, pg_server: PgServer) -> TestDb:
     """Three hours of history ending now, shared by one test module's tests."""
-    from tests.browser.helpers import plant_schema
-
     return plant_schema(pg_admin, pg_server)
 
 
 @pytest.fixture(scope="module")
 def module_server(module_plant: TestDb) -> Iterator[LiveServer]:
-    from tests.browser.helpers import plant_server
-
     with plant_server(module_plant) as live:
         yield live

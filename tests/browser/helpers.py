@@ -12,19 +12,57 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
 from realtime.config import PgSettings
-from realtime.simulate import Simulator
-from tests.browser.conftest import Console, _backfill, dash, wait_ready
-from tests.live import LiveServer, serve
-from tests.pg import PgServer, TestDb, create_schema, run
+from realtime.sim.live import Simulator
+from realtime.sim.tables import backfill
+from tests.support.pg import PgServer, TestDb, create_schema, run
+from tests.support.server import LiveServer, serve
+
+CHROMIUM = "/usr/bin/chromium"
+# Without the background-networking flags Chromium keeps dialling out, which this network refuses.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
 
 KEYS = ("temperature", "ph", "do", "pressure")
 NAMES = {"temperature": "Temperature", "ph": "pH", "do": "Dissolved oxygen", "pressure": "Pressure"}
 EPOCH = datetime(1970, 1, 1)
 MINUTE = 60_000
 HOUR = 60 * MINUTE
+
+
+async def backfill_db(db: TestDb, hours: float, end: datetime) -> None:
+    conn = await db.connect()
+    try:
+        await backfill(conn, db.series, hours=hours, end=end, seed=42)
+    finally:
+        await conn.close()
+
+
+class Console:
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+
+    def __call__(self, msg: ConsoleMessage) -> None:
+        if msg.type == "error":
+            self.errors.append(msg.text)
+
+
+def wait_ready(pg: Page) -> None:
+    pg.wait_for_function("() => window.__dashboard && window.__dashboard.ready && !window.__dashboard.loading")
+
+
+def dash(pg: Page, expr: str) -> Any:
+    return pg.evaluate(f"() => window.__dashboard.{expr}")
 
 
 def to_ms(t: datetime) -> int:
@@ -54,7 +92,7 @@ def plant_schema(pg_admin: PgSettings, pg_server: PgServer, hours: float = 3.0) 
     """A fresh schema holding ``hours`` of simulated history ending now."""
     db: TestDb = run(create_schema(pg_admin, pg_server))
     end = datetime.now(timezone.utc).replace(tzinfo=None)
-    run(_backfill(db, hours, end - timedelta(seconds=1)))
+    run(backfill_db(db, hours, end - timedelta(seconds=1)))
     return db
 
 

@@ -20,8 +20,8 @@ from tests.browser.helpers import (
     loads,
     open_dashboard,
 )
-from tests.live import LiveServer, wait_until
-from tests.pg import TestDb, connect, run
+from tests.support.pg import TestDb, connect, run
+from tests.support.server import LiveServer, wait_until
 
 pytestmark = pytest.mark.browser
 

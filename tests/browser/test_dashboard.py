@@ -7,9 +7,8 @@ from datetime import datetime, timezone
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import dash
-from tests.browser.helpers import canvas_has_ink
-from tests.pg import TestDb, run
+from tests.browser.helpers import canvas_has_ink, dash
+from tests.support.pg import TestDb, run
 
 pytestmark = pytest.mark.browser
 KEYS = ("temperature", "ph", "do", "pressure")

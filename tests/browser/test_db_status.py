@@ -7,9 +7,8 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser.conftest import _backfill
-from tests.browser.helpers import open_dashboard, plant_server, to_ms, utc_now, wait_live
-from tests.pg import PgServer, create_database, create_schema, drop_database, run
+from tests.browser.helpers import backfill_db, open_dashboard, plant_server, to_ms, utc_now, wait_live
+from tests.support.pg import PgServer, create_database, create_schema, drop_database, run
 
 pytestmark = pytest.mark.browser
 
@@ -18,7 +17,7 @@ def test_database_outage_is_shown_and_recovers(browser: Browser, restartable_ser
     admin = run(create_database(restartable_server.admin))
     try:
         db = run(create_schema(admin, restartable_server))
-        run(_backfill(db, 0.25, utc_now() - timedelta(seconds=1)))
+        run(backfill_db(db, 0.25, utc_now() - timedelta(seconds=1)))
         with plant_server(db) as server, open_dashboard(browser, server) as v:
             page = v.page
             status = page.get_by_test_id("connection-status")

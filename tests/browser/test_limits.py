@@ -9,9 +9,8 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import _backfill
-from tests.browser.helpers import open_dashboard, plant_server, to_ms, utc_now
-from tests.pg import TestDb, run
+from tests.browser.helpers import backfill_db, open_dashboard, plant_server, to_ms, utc_now
+from tests.support.pg import TestDb, run
 
 pytestmark = pytest.mark.browser
 ALARM = re.compile(r"\bis-alarm\b")
@@ -36,7 +35,7 @@ def danger_pixels(page: Page, key: str) -> int:
 
 
 def test_sample_outside_limits_is_flagged_on_tile_and_chart(browser: Browser, db: TestDb) -> None:
-    run(_backfill(db, 0.5, utc_now() - timedelta(seconds=1)))
+    run(backfill_db(db, 0.5, utc_now() - timedelta(seconds=1)))
     series = tuple(dataclasses.replace(s, low=36.5, high=37.5) if s.key == "temperature" else s for s in db.series)
     with plant_server(db, series=series) as server, open_dashboard(browser, server) as v:
         page = v.page

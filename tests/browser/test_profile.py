@@ -12,10 +12,9 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from realtime.config import PgSettings
-from tests.browser.conftest import _backfill
-from tests.browser.helpers import canvas_has_ink, open_dashboard, plant_server, to_ms
-from tests.live import LiveServer
-from tests.pg import PgServer, TestDb, create_schema, run
+from tests.browser.helpers import backfill_db, canvas_has_ink, open_dashboard, plant_server, to_ms
+from tests.support.pg import PgServer, TestDb, create_schema, run
+from tests.support.server import LiveServer
 
 pytestmark = pytest.mark.browser
 
@@ -25,7 +24,7 @@ RUN_END = datetime(2025, 6, 12, 14, 0, 0)
 @pytest.fixture(scope="module")
 def old_run(pg_admin: PgSettings, pg_server: PgServer) -> Iterator[tuple[TestDb, LiveServer]]:
     db: TestDb = run(create_schema(pg_admin, pg_server))
-    run(_backfill(db, 6.0, RUN_END))
+    run(backfill_db(db, 6.0, RUN_END))
     # What real historians hold besides clean rows: NULL values, a repeated
     # instant, and a table that is not there at all.
     t = RUN_END - timedelta(minutes=30)

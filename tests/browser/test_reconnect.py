@@ -8,16 +8,15 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser.conftest import _backfill
-from tests.browser.helpers import open_dashboard, to_ms, utc_now, wait_live
-from tests.live import free_port, serve
-from tests.pg import TestDb, run
+from tests.browser.helpers import backfill_db, open_dashboard, to_ms, utc_now, wait_live
+from tests.support.pg import TestDb, run
+from tests.support.server import free_port, serve
 
 pytestmark = pytest.mark.browser
 
 
 def test_reconnect_shows_status_and_fills_the_gap(browser: Browser, db: TestDb) -> None:
-    run(_backfill(db, 0.25, utc_now() - timedelta(seconds=1)))
+    run(backfill_db(db, 0.25, utc_now() - timedelta(seconds=1)))
     settings = db.settings(poll_interval=0.2)
     port = free_port()
     with ExitStack() as first:

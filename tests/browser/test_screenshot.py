@@ -17,7 +17,7 @@ from tests.browser.helpers import (
     simulating,
     wait_live,
 )
-from tests.pg import PgServer
+from tests.support.pg import PgServer
 
 pytestmark = pytest.mark.browser
 

@@ -9,9 +9,8 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser.conftest import _backfill
-from tests.browser.helpers import KEYS, Viewer, open_dashboard, plant_server, simulating, to_ms, utc_now
-from tests.pg import TestDb, run
+from tests.browser.helpers import KEYS, Viewer, backfill_db, open_dashboard, plant_server, simulating, to_ms, utc_now
+from tests.support.pg import TestDb, run
 
 pytestmark = pytest.mark.browser
 
@@ -45,7 +44,7 @@ def tiles_fresh_since(v: Viewer, since: int) -> None:
 
 def test_stale_warning_appears_when_the_simulator_stops(browser: Browser, db: TestDb) -> None:
     end = utc_now() - timedelta(seconds=1)
-    run(_backfill(db, 0.25, end))
+    run(backfill_db(db, 0.25, end))
     series = tuple(dataclasses.replace(s, stale_after=STALE_AFTER[s.key]) for s in db.series)
     db = dataclasses.replace(db, series=series)
 

@@ -12,8 +12,9 @@ from contextlib import contextmanager
 import uvicorn
 from starlette.applications import Starlette
 
-from realtime.app import Context, create_app
+from realtime.app import create_app
 from realtime.config import Settings
+from realtime.context import Context
 
 
 def free_port() -> int:

@@ -21,10 +21,11 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TypeVar
 
-import asyncpg
-
-from realtime.config import DEFAULT_SERIES, ConfigError, PgSettings, SeriesSpec
-from realtime.simulate import backfill_empty, create_tables
+from realtime.config import PgSettings
+from realtime.db import connect
+from realtime.errors import ConfigError
+from realtime.series import DEFAULT_SERIES, SeriesSpec
+from realtime.sim.tables import backfill_empty, create_tables
 
 __all__ = ["DEMO_DATABASE", "DemoUnavailable", "embedded_database", "prepare_demo"]
 
@@ -47,7 +48,7 @@ def _run_blocking(coro: Coroutine[Any, Any, _T]) -> _T:
 
 
 async def _ensure_database(admin: PgSettings, name: str) -> None:
-    conn = await asyncpg.connect(host=admin.host, port=admin.port, user=admin.user, database=admin.database)
+    conn = await connect(admin)
     try:
         if not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name):
             await conn.execute(f'CREATE DATABASE "{name}"')
@@ -145,11 +146,9 @@ async def prepare_demo(
     """Create the tables and backfill ``hours`` of history into those that are empty.
 
     Tables that already hold rows (a kept ``data_dir``) are left as they are;
-    the live :class:`~realtime.simulate.Simulator` continues from their newest value.
+    the live :class:`~realtime.sim.live.Simulator` continues from their newest value.
     """
-    conn = await asyncpg.connect(
-        host=pg.host, port=pg.port, user=pg.user, password=pg.password or None, database=pg.database
-    )
+    conn = await connect(pg)
     try:
         await create_tables(conn, series)
         await backfill_empty(conn, series, hours=hours, seed=seed, timezone=timezone)

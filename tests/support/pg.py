@@ -22,7 +22,9 @@ from typing import Any, TypeVar
 
 import asyncpg
 
-from realtime.config import DEFAULT_SERIES, PgSettings, SeriesSpec, Settings
+from realtime.config import PgSettings, Settings, pg_from_env
+from realtime.db import connect as db_connect
+from realtime.series import DEFAULT_SERIES, SeriesSpec, quote_ident
 
 T = TypeVar("T")
 
@@ -55,17 +57,20 @@ class PgServer:
         self._handle.ensure_postgres_running()
 
 
-def _env_server() -> PgSettings | None:
-    host = os.environ.get("POSTGRES_HOST")
-    if not host:
+def env_server() -> PgSettings | None:
+    """The machine's PostgreSQL from POSTGRES_* (the app's own reading of them), if POSTGRES_HOST is set."""
+    if not os.environ.get("POSTGRES_HOST"):
         return None
-    return PgSettings(
-        host=host,
-        port=int(os.environ.get("POSTGRES_PORT", "5432")),
-        user=os.environ.get("POSTGRES_USER", "postgres"),
-        password=os.environ.get("POSTGRES_PASSWORD", ""),
-        database=os.environ.get("POSTGRES_DB", "postgres"),
-    )
+    return pg_from_env({"POSTGRES_PORT": "5432", "POSTGRES_USER": "postgres", "POSTGRES_DB": "postgres", **os.environ})
+
+
+def server_from_env(prefix: str = "rt-test-") -> Iterator[PgServer]:
+    """The machine's PostgreSQL when POSTGRES_HOST is set, otherwise an embedded one."""
+    admin = env_server()
+    if admin is not None:
+        yield PgServer(admin=admin)
+    else:
+        yield from start_embedded(prefix=prefix)
 
 
 def start_embedded(prefix: str = "rt-test-") -> Iterator[PgServer]:
@@ -86,9 +91,7 @@ def start_embedded(prefix: str = "rt-test-") -> Iterator[PgServer]:
 
 
 async def connect(pg: PgSettings, database: str | None = None) -> asyncpg.Connection:
-    return await asyncpg.connect(
-        host=pg.host, port=pg.port, user=pg.user, password=pg.password or None, database=database or pg.database
-    )
+    return await db_connect(pg, database=database)
 
 
 async def create_database(admin: PgSettings) -> PgSettings:
@@ -110,10 +113,6 @@ async def drop_database(admin: PgSettings, name: str) -> None:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await conn.close()
-
-
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 @dataclass
@@ -145,8 +144,7 @@ class TestDb:
         return next(s for s in self.series if s.key == key)
 
     def qualified(self, key: str) -> str:
-        spec = self.spec(key)
-        return f"{quote_ident(self.schema)}.{quote_ident(spec.table)}"
+        return self.spec(key).qualified_name
 
     async def connect(self) -> asyncpg.Connection:
         return await connect(self.admin)

@@ -1,4 +1,4 @@
-"""The bioreactor's process models and their sampling, behind :mod:`realtime.simulate`.
+"""The bioreactor's process models and their sampling.
 
 The data should look like a measured cultivation run, so the dashboard is
 exercised by the shapes it will meet: each signal is a small stochastic
@@ -21,12 +21,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeAlias
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
 
-from realtime.config import SeriesSpec
+from realtime.config import time_zone
+from realtime.series import SeriesSpec
 
 __all__ = ["Feed", "Random", "bulk_intervals", "bulk_values", "end_ms", "float32", "local_ms", "naive", "zone"]
 
@@ -47,10 +48,7 @@ _GAP_MIN, _GAP_MAX = 20.0, 240.0  # seconds; the measured run had gaps up to ~4 
 
 
 def zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{name!r} is not a known IANA time zone") from None
+    return ZoneInfo(time_zone("timezone", name))
 
 
 def end_ms(end: datetime | None, zone: ZoneInfo) -> int:

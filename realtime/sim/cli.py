@@ -1,8 +1,4 @@
-"""The ``run-simulator`` command: create tables, backfill, then write live rows.
-
-The command is also reachable as :func:`realtime.simulate.main`, which the
-``run-simulator`` script and ``python -m realtime.simulate`` call.
-"""
+"""The ``run-simulator`` command (or ``python -m realtime.sim``): create tables, backfill, then write live rows."""
 
 from __future__ import annotations
 
@@ -18,20 +14,16 @@ from pathlib import Path
 
 import asyncpg
 
-from realtime.config import DEFAULT_SERIES, ConfigError, PgSettings, SeriesSpec, load_series_file, pg_from_env
-from realtime.process import zone
-from realtime.simulate import Simulator, backfill, backfill_empty, create_tables, fill_rows
+from realtime.backoff import Backoff
+from realtime.config import ConfigError, PgSettings, pg_from_env, time_zone
+from realtime.db import connect
+from realtime.series import DEFAULT_SERIES, SeriesSpec, load_series_file
+from realtime.sim.live import Simulator
+from realtime.sim.tables import backfill, backfill_empty, create_tables, fill_rows
 
 __all__ = ["main"]
 
-# The simulator's logger, as before the command had a module of its own.
-log = logging.getLogger("realtime.simulate")
-
-
-async def _connect(pg: PgSettings) -> asyncpg.Connection[asyncpg.Record]:
-    return await asyncpg.connect(
-        host=pg.host, port=pg.port, user=pg.user, password=pg.password or None, database=pg.database
-    )
+log = logging.getLogger("realtime.sim")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -42,7 +34,6 @@ def _parser() -> argparse.ArgumentParser:
             "tables, backfill 24 h into empty ones, then write live rows until Ctrl-C. Connection from POSTGRES_*."
         ),
     )
-    parser.add_argument("--create", action="store_true", help="create missing tables (always done; for scripts)")
     parser.add_argument(
         "--backfill-hours",
         type=float,
@@ -74,17 +65,15 @@ def _select(series: Sequence[SeriesSpec], keys: list[str] | None) -> tuple[Serie
 
 async def _connect_retrying(pg: PgSettings, attempts: int = 10) -> asyncpg.Connection[asyncpg.Record]:
     """Connect, waiting out a database that is still starting (compose starts both together)."""
-    delay = 0.5
-    for attempt in range(attempts):
+    backoff = Backoff(0.5, 5.0)
+    while True:
         try:
-            return await _connect(pg)
+            return await connect(pg)
         except (OSError, asyncpg.CannotConnectNowError) as exc:
-            if attempt == attempts - 1:
+            if backoff.attempts == attempts - 1:
                 raise
             log.info("waiting for the database (%s)", exc)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
-    raise AssertionError("unreachable")
+            await asyncio.sleep(backoff.next())
 
 
 async def _run(args: argparse.Namespace, pg: PgSettings, series: tuple[SeriesSpec, ...], timezone: str) -> int:
@@ -133,11 +122,10 @@ def main(argv: list[str] | None = None) -> int:
         pg = pg_from_env(env)
         series_file = env.get("SERIES_FILE", "").strip()
         series = _select(load_series_file(Path(series_file)) if series_file else DEFAULT_SERIES, args.series)
-        timezone = args.timezone or env.get("DATA_TIMEZONE", "").strip() or "UTC"
-        try:
-            zone(timezone)
-        except ValueError as exc:
-            raise ConfigError(f"--timezone: {exc}") from None
+        timezone = time_zone(
+            "--timezone" if args.timezone else "DATA_TIMEZONE",
+            args.timezone or env.get("DATA_TIMEZONE", "").strip() or "UTC",
+        )
     except ConfigError as exc:
         print(f"run-simulator: error: {exc}", file=sys.stderr)
         return 2

@@ -1,0 +1,51 @@
+"""What the views share, and how they reach it: ``request.app.state.ctx``.
+
+Views import this module, never the app module, so the app can import
+the views without a cycle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from jinja2 import Environment
+from starlette.requests import HTTPConnection
+
+from realtime.config import Settings
+from realtime.errors import ApiError
+from realtime.health import DbHealth
+from realtime.history import History
+from realtime.hub import Hub
+from realtime.series import SeriesSpec
+from realtime.store import SeriesData, Store
+
+__all__ = ["PACKAGE_DIR", "Context", "context", "lookup"]
+
+PACKAGE_DIR = Path(__file__).parent
+
+
+@dataclass
+class Context:
+    """Everything the views share; built by ``create_app``, opened by its lifespan."""
+
+    settings: Settings
+    store: Store
+    hub: Hub
+    health: DbHealth
+    history: History
+    templates: Environment
+
+
+def context(conn: HTTPConnection) -> Context:
+    ctx = conn.app.state.ctx
+    assert isinstance(ctx, Context)
+    return ctx
+
+
+def lookup(ctx: Context, key: str, parameter: str = "key") -> tuple[SeriesSpec, SeriesData]:
+    """A configured series and its stored rows, or a 404 naming ``parameter``."""
+    spec = ctx.settings.series_by_key().get(key)
+    if spec is None:
+        raise ApiError(404, f"unknown series {key!r}", parameter)
+    return spec, ctx.store[key]

@@ -1,0 +1,151 @@
+"""Reading a window of one or more series: the store first, PostgreSQL for older ranges.
+
+The store holds every row from ``covered_from`` on. Windows that start
+before that are read from the table, through SQL objects and a connection
+pool of this module's own, so on-demand reads never borrow the pollers'
+connections and never depend on a poller's state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+
+import asyncpg
+import numpy as np
+
+from realtime.config import Settings
+from realtime.db import CONNECTION_ERRORS, Conn, SeriesSql, TableMissing, TableUnusable, probe_table, read_rows
+from realtime.errors import ApiError
+from realtime.health import DbHealth
+from realtime.rows import Rows, empty_rows
+from realtime.series import SeriesSpec
+from realtime.store import SeriesData, Store
+from realtime.times import dt_from_us, us_from_dt
+
+__all__ = ["CHUNK_ROWS", "History"]
+
+# Rows per chunk of a streamed read: big enough for numpy, small enough to stay flat.
+CHUNK_ROWS = 50_000
+
+_UNAVAILABLE = "the database is unavailable; this range is not in memory"
+
+
+class History:
+    def __init__(self, settings: Settings, store: Store, health: DbHealth, *, chunk_rows: int = CHUNK_ROWS) -> None:
+        self.settings = settings
+        self.store = store
+        self.health = health
+        self.chunk_rows = chunk_rows
+        self.pool: asyncpg.Pool | None = None
+        self._sql: dict[str, SeriesSql] = {}
+
+    def in_memory(self, series: SeriesData, start: int) -> bool:
+        """Whether [start, ...] is answered from the store (a table not yet loaded has no rows to show)."""
+        return series.covers(start) or not series.loaded
+
+    def check_available(self, spec: SeriesSpec, start: int) -> None:
+        """Refuse up front a window that needs the database while it is known to be down."""
+        if not self.in_memory(self.store[spec.key], start) and self.health.state == "down":
+            raise ApiError(503, f"the database is unavailable; {spec.key} before the stored range is not in memory")
+
+    async def _sql_for(self, conn: Conn, spec: SeriesSpec) -> SeriesSql:
+        sql = self._sql.get(spec.key)
+        if sql is None:
+            info = await probe_table(conn, spec)
+            sql = self._sql[spec.key] = SeriesSql(spec, self.settings.data_timezone, info)
+        return sql
+
+    # -- whole windows (history and stats) ----------------------------------------
+
+    async def window(self, spec: SeriesSpec, start: int, end: int) -> Rows:
+        """Every row with start <= t <= end (views into the store when it covers them)."""
+        series = self.store[spec.key]
+        if series.covers(start):
+            i0, i1 = series.bounds(start, end)
+            return series.t[i0:i1], series.v[i0:i1]
+        if not series.loaded:
+            return empty_rows()
+        if self.pool is None:
+            raise ApiError(503, _UNAVAILABLE)
+        try:
+            async with self.pool.acquire() as conn:
+                sql = await self._sql_for(conn, spec)
+                return await read_rows(conn, sql.rows_between(end_inclusive=True), dt_from_us(start), dt_from_us(end))
+        except (TableMissing, TableUnusable, asyncpg.UndefinedTableError) as exc:
+            self._sql.pop(spec.key, None)
+            raise ApiError(503, f"{spec.key}: {exc}") from None
+        except CONNECTION_ERRORS:
+            raise ApiError(503, _UNAVAILABLE) from None
+
+    # -- streamed windows (CSV) -------------------------------------------------
+
+    def chunks(self, spec: SeriesSpec, start: int, end: int) -> AsyncIterator[Rows]:
+        """The window's rows in sorted chunks, each ending on an instant boundary."""
+        series = self.store[spec.key]
+        if self.in_memory(series, start):
+            return self._store_chunks(series, start, end)
+        return self._db_chunks(spec, start, end)
+
+    async def _store_chunks(self, series: SeriesData, start: int, end: int) -> AsyncIterator[Rows]:
+        # The cursor is a time, not an index: rows merged meanwhile cannot shift it.
+        cursor = start
+        while cursor <= end:
+            i0, i1 = series.bounds(cursor, end)
+            if i0 >= i1:
+                return
+            stop = min(i0 + self.chunk_rows, i1)
+            # Extend to include every row sharing the last timestamp.
+            stop = int(np.searchsorted(series.t, series.t[stop - 1], "right"))
+            t, v = series.t[i0:stop].copy(), series.v[i0:stop].copy()
+            yield t, v
+            cursor = int(t[-1]) + 1
+
+    async def _db_chunks(self, spec: SeriesSpec, start: int, end: int) -> AsyncIterator[Rows]:
+        if self.pool is None:
+            raise ApiError(503, _UNAVAILABLE)
+        async with self.pool.acquire() as conn, conn.transaction(readonly=True):
+            sql = await self._sql_for(conn, spec)
+            cur = await conn.cursor(sql.rows_between(end_inclusive=True), dt_from_us(start), dt_from_us(end))
+            held = empty_rows()
+            while True:
+                records = await cur.fetch(self.chunk_rows)
+                if not records:
+                    if held[0].size:
+                        yield held
+                    return
+                t = np.concatenate((held[0], np.array([us_from_dt(r[0]) for r in records], dtype=np.int64)))
+                v = np.concatenate((held[1], np.array([r[1] for r in records], dtype=np.float64)))
+                # Hold back the last instant: the next fetch may hold more rows
+                # of it, and a chunk must end on a timestamp boundary.
+                cut = int(np.searchsorted(t, t[-1], "left"))
+                held = (t[cut:], v[cut:])
+                if cut:
+                    yield t[:cut], v[:cut]
+
+    async def slabs(self, specs: Sequence[SeriesSpec], start: int, end: int) -> AsyncIterator[list[Rows]]:
+        """Slabs of rows, all series cut at the same instant, in time order."""
+        sources = [self.chunks(spec, start, end) for spec in specs]
+        pending: list[Rows] = [empty_rows()] * len(sources)
+        done = [False] * len(sources)
+        while True:
+            for i, src in enumerate(sources):
+                if not done[i] and pending[i][0].size == 0:
+                    try:
+                        pending[i] = await src.__anext__()
+                    except StopAsyncIteration:
+                        done[i] = True
+            live = [i for i in range(len(sources)) if pending[i][0].size]
+            if not live:
+                return
+            # Chunks end on timestamp boundaries, so cutting at the smallest chunk
+            # end never splits an instant between two slabs. Exhausted sources
+            # hold their last rows already and do not limit the cut.
+            open_ends = [int(pending[i][0][-1]) for i in live if not done[i]]
+            cut = min(open_ends) if open_ends else None
+            slab: list[Rows] = []
+            for i in range(len(sources)):
+                t, v = pending[i]
+                j = t.size if cut is None else int(np.searchsorted(t, cut, "right"))
+                slab.append((t[:j], v[:j]))
+                pending[i] = (t[j:], v[j:])
+            yield slab

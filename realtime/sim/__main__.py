@@ -1,0 +1,5 @@
+import sys
+
+from realtime.sim.cli import main
+
+sys.exit(main())

@@ -1,0 +1,41 @@
+"""Errors rendered as JSON: ``{"error": ..., "parameter": ...}``, never a traceback."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from realtime.errors import ApiError
+
+__all__ = ["exception_handlers"]
+
+log = logging.getLogger(__name__)
+
+
+def _body(message: str, parameter: str | None) -> dict[str, str]:
+    body = {"error": message}
+    if parameter is not None:
+        body["parameter"] = parameter
+    return body
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return JSONResponse(_body(exc.message, exc.parameter), status_code=exc.status)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return JSONResponse(_body(str(exc.detail), None), status_code=exc.status_code, headers=exc.headers)
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    # Log the traceback for us; the user gets a message, never the traceback.
+    log.error("unhandled error serving %s", request.url.path, exc_info=exc)
+    return JSONResponse(_body("internal server error", None), status_code=500)
+
+
+exception_handlers = {ApiError: _api_error, HTTPException: _http_error, Exception: _unexpected}
