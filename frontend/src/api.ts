@@ -70,6 +70,18 @@ export function exportUrl(start: number, end: number, series: readonly string[])
   })}`;
 }
 
+/** Downloads the CSV export of [start, end]. A plain link streams the file and keeps
+ *  the server's file name (Content-Disposition), whatever the size of the window. */
+export function downloadCsv(start: number, end: number, series: readonly string[]): void {
+  const a = document.createElement("a");
+  a.href = exportUrl(start, end, series);
+  a.download = "";
+  a.rel = "noopener";
+  document.body.append(a);
+  a.click();
+  a.remove();
+}
+
 /** Parses an ISO 8601 time from /api/series into epoch ms (null stays null). */
 export function isoToMs(iso: string | null): number | null {
   if (!iso) return null;

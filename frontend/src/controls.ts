@@ -1,9 +1,9 @@
 // The toolbar and header controls (static markup in the template): presets,
-// absolute range, zoom/pan/back, live, refresh, CSV, time zone, theme, and
-// the connection pill and status banner.
+// absolute range, zoom/pan/back, live, refresh, CSV, time zone and theme.
+// The connection pill and the banner are connection.ts's.
 
 import type { Theme } from "./theme";
-import { fmtDuration, fmtTime, fromInputValue, timeZoneLabel, toInputValue, type TimeZoneMode } from "./time";
+import { fmtDuration, fromInputValue, timeZoneLabel, toInputValue, type TimeZoneMode } from "./time";
 import { formatSpan, parseSpan, type Span, type WindowSpec } from "./url";
 
 export interface ControlActions {
@@ -19,15 +19,6 @@ export interface ControlActions {
   toggleTheme(): void;
 }
 
-export type ConnectionState = "connecting" | "live" | "reconnecting" | "db-down";
-
-const CONNECTION_TEXT: Record<ConnectionState, string> = {
-  connecting: "Connecting…",
-  live: "Live",
-  reconnecting: "Reconnecting…",
-  "db-down": "Database unavailable",
-};
-
 function $(sel: string): HTMLElement {
   const el = document.querySelector<HTMLElement>(sel);
   if (!el) throw new Error(`template is missing ${sel}`);
@@ -35,21 +26,19 @@ function $(sel: string): HTMLElement {
 }
 
 export class Controls {
-  private readonly start = $('[data-testid="range-start"]') as HTMLInputElement;
-  private readonly end = $('[data-testid="range-end"]') as HTMLInputElement;
+  private readonly start = $("#range-start") as HTMLInputElement;
+  private readonly end = $("#range-end") as HTMLInputElement;
   private readonly rangeError = $("#range-error");
-  private readonly live = $('[data-testid="live-toggle"]') as HTMLButtonElement;
+  private readonly live = $("#live-toggle") as HTMLButtonElement;
   private readonly backBtn = $("#back") as HTMLButtonElement;
-  private readonly conn = $('[data-testid="connection-status"]');
-  private readonly banner = $("#banner");
+  private readonly refreshBtn = $("#refresh");
   private readonly caption = $("#window-caption");
   private readonly tzBtn = $("#tz-toggle") as HTMLButtonElement;
-  private readonly themeBtn = $('[data-testid="theme-toggle"]') as HTMLButtonElement;
+  private readonly themeBtn = $("#theme-toggle") as HTMLButtonElement;
   private readonly csvMenu = $("#csv-menu");
-  private readonly csvBtn = $('[data-testid="download-csv"]') as HTMLButtonElement;
+  private readonly csvBtn = $("#download-csv") as HTMLButtonElement;
   private readonly presets = Array.from(document.querySelectorAll<HTMLButtonElement>("[data-span]"));
   private inputsDirty = false;
-  private bannerTimer: number | undefined;
 
   constructor(
     private readonly actions: ControlActions,
@@ -83,7 +72,7 @@ export class Controls {
       this.inputsDirty = false;
       actions.toggleLive();
     });
-    $('[data-testid="refresh"]').addEventListener("click", () => actions.refresh());
+    this.refreshBtn.addEventListener("click", () => actions.refresh());
     this.tzBtn.addEventListener("click", () => actions.toggleTz());
     this.themeBtn.addEventListener("click", () => actions.toggleTheme());
 
@@ -181,35 +170,12 @@ export class Controls {
   }
 
   setRefreshing(busy: boolean): void {
-    const btn = $('[data-testid="refresh"]');
-    btn.classList.toggle("is-busy", busy);
-    btn.setAttribute("aria-busy", String(busy));
+    this.refreshBtn.classList.toggle("is-busy", busy);
+    this.refreshBtn.setAttribute("aria-busy", String(busy));
   }
 
   setCanGoBack(can: boolean): void {
     this.backBtn.disabled = !can;
-  }
-
-  setConnection(state: ConnectionState, lastUpdate: number | null): void {
-    this.conn.dataset["state"] = state;
-    this.conn.querySelector(".conn-text")!.textContent = CONNECTION_TEXT[state];
-    this.conn.querySelector(".conn-time")!.textContent = lastUpdate ? `updated ${fmtTime(lastUpdate)}` : "";
-    // The name changes with the state only: a live region must not chatter on every row.
-    this.conn.setAttribute("aria-label", `Connection: ${CONNECTION_TEXT[state]}`);
-    this.conn.title = lastUpdate ? `Last update received at ${fmtTime(lastUpdate)}` : "";
-  }
-
-  showBanner(kind: "error" | "ok" | "info", text: string, hideAfterMs = 0): void {
-    window.clearTimeout(this.bannerTimer);
-    this.banner.className = `banner is-${kind}`;
-    this.banner.textContent = text;
-    this.banner.hidden = false;
-    if (hideAfterMs) this.bannerTimer = window.setTimeout(() => this.hideBanner(), hideAfterMs);
-  }
-
-  hideBanner(): void {
-    window.clearTimeout(this.bannerTimer);
-    this.banner.hidden = true;
   }
 
   /** `dataZone`: the zone the historian writes naive timestamps in (set on the server). */

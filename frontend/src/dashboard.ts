@@ -1,14 +1,19 @@
 // The dashboard: owns the time window, decides when each series reloads,
 // merges WebSocket appends, and keeps charts, tiles, stats and controls in
-// step. Per-series work lives in series.ts, window rules in timewindow.ts.
+// step. Per-series work lives in series.ts, window rules in timewindow.ts,
+// the connection pill and banner in connection.ts, plot sizing in layout.ts.
 
 import * as api from "./api";
-import type { ChartEvents, SeriesChart } from "./chart";
-import { Controls, type ConnectionState } from "./controls";
-import { LiveConnection, type LinkState, type Subscription } from "./live";
+import type { ChartEvents } from "./chart";
+import { handleChartKey, type ChartKeyActions } from "./chartkeys";
+import { ConnectionStatus } from "./connection";
+import { Controls } from "./controls";
+import { fitPlotsToViewport } from "./layout";
+import { LiveConnection, type Subscription } from "./live";
 import { SeriesView, message } from "./series";
-import { cssVar, currentTheme, initTheme, toggleTheme } from "./theme";
-import { fmtTime, setTimeZoneMode, timeZoneMode } from "./time";
+import { exposeForTests } from "./testhooks";
+import { currentTheme, initTheme, seriesColor, toggleTheme } from "./theme";
+import { setTimeZoneMode, timeZoneMode } from "./time";
 import { TimeWindow } from "./timewindow";
 import { Tooltip } from "./tooltip";
 import type { AppendMessage, Boot, DbStatus, SeriesInfo } from "./types";
@@ -23,24 +28,28 @@ export class Dashboard {
   private readonly series = new Map<string, SeriesView>();
   private readonly order: SeriesView[] = [];
   private readonly controls: Controls;
+  private readonly connection = new ConnectionStatus();
   private readonly live: LiveConnection;
   private readonly win: TimeWindow;
-  private readonly tooltip = new Tooltip();
+  /** One tooltip for all charts: every series' value at the cursor time. */
+  private readonly tooltip = new Tooltip(
+    (t, chart) =>
+      this.order.map((s) => ({
+        name: s.cfg.name,
+        unit: s.cfg.unit,
+        color: s.color,
+        value: s.valueNear(t),
+        current: s.chart === chart,
+      })),
+    () => this.win.span < 120_000,
+  );
   private ready = false;
-  private liveStarted = false;
   private frame = 0;
   private windowDirty = false;
   private loadTimer: number | undefined;
   private statsTimer: number | undefined;
   private infoRetry: number | undefined;
   private lastStatsAt = 0;
-  private link: LinkState = "connecting";
-  private db: DbStatus | null = null;
-  private lastUpdate: number | null = null;
-  private lostTimer: number | undefined;
-  private lostBanner = false;
-  /** db.since of the last hello: it changes when the server process restarts. */
-  private hover: { chart: SeriesChart; t: number; left: number; top: number } | null = null;
   /** The window shown during a shift+drag pan, before it is committed. */
   private preview: { start: number; end: number } | null = null;
 
@@ -59,7 +68,7 @@ export class Dashboard {
         pan: (dir) => this.setSpec(this.win.panned(dir * 0.5)),
         toggleLive: () => this.setSpec(this.win.toggledLive()),
         refresh: () => this.refresh(),
-        download: (keys) => this.download(keys),
+        download: (keys) => api.downloadCsv(this.win.start, this.win.end, keys),
         toggleTz: () => this.toggleTz(),
         toggleTheme: () => {
           toggleTheme();
@@ -75,15 +84,20 @@ export class Dashboard {
     this.buildSeries();
     this.live = new LiveConnection(boot.ws_path || "/ws", {
       subscription: () => this.subscription(),
-      hello: (_seq, db) => this.onHello(db),
+      hello: (db) => this.onHello(db),
       append: (m) => this.onAppend(m),
-      status: (db) => this.onStatus(db),
+      status: (db) => this.connection.setDb(db, false),
       resync: (keys) => void this.load(keys.filter((k) => this.series.has(k))),
-      refused: (error) =>
-        this.controls.showBanner("error", `Live updates were refused by the server (${error}); retrying.`, 8000),
-      link: (state) => this.onLink(state),
+      refused: (error) => this.connection.refused(error),
+      link: (state) => this.connection.setLink(state),
     });
-    this.exposeForTests();
+    exposeForTests({
+      ready: () => this.ready,
+      connection: () => this.connection.state,
+      win: this.win,
+      series: this.series,
+      order: this.order,
+    });
   }
 
   // ---- set-up -------------------------------------------------------------
@@ -95,11 +109,20 @@ export class Dashboard {
       zoom: (min, max) => this.zoomTo(min, max),
       pan: (min, max, commit) => this.panTo(min, max, commit),
       zoomOut: () => this.zoomOut(),
-      hover: (chart, t, left, top) => this.onHover(chart, t, left, top),
+      hover: (chart, t, left, top) => this.tooltip.hover(chart, t, left, top),
+    };
+    const keys: ChartKeyActions = {
+      pan: (fraction) => this.setSpec(this.win.panned(fraction)),
+      zoomIn: () => this.setSpec(this.win.zoomedIn()),
+      zoomOut: () => this.zoomOut(),
+      back: () => this.back(),
+      resumeLive: () => {
+        if (!this.win.live) this.setSpec(this.win.toggledLive());
+      },
     };
     this.boot.series.forEach((cfg, i) => {
       const s = new SeriesView(cfg, seriesColor(i), events);
-      s.panel.addEventListener("keydown", (e) => this.onChartKey(e));
+      s.panel.addEventListener("keydown", (e) => handleChartKey(e, keys));
       tiles.append(s.tile.el);
       charts.append(s.panel);
       this.series.set(cfg.key, s);
@@ -107,35 +130,14 @@ export class Dashboard {
     });
     // One time axis, under the bottom chart; the others keep its grid.
     this.order.forEach((s, i) => (s.chart.timeLabels = i === this.order.length - 1));
-    this.fitPlots();
-    window.addEventListener("resize", () => this.fitPlots());
-    // The banner, a wrapping toolbar or taller tiles move the charts down: refit.
-    const refit = new ResizeObserver(() => this.fitPlots());
-    for (const sel of ["#banner", ".toolbar", "#tiles", ".caption-row"]) {
-      const el = document.querySelector(sel);
-      if (el) refit.observe(el);
-    }
+    fitPlotsToViewport(charts, this.order.length);
     for (const s of this.order) {
       s.chart.build();
       s.chart.setOverlay({ kind: "loading", text: "Loading history…" });
     }
   }
 
-  /** Sizes the plots so all charts fit the viewport below the tiles (within limits). */
-  private fitPlots(): void {
-    const charts = document.getElementById("charts")!;
-    const top = charts.getBoundingClientRect().top + window.scrollY;
-    const n = Math.max(1, this.order.length);
-    const chrome = 38; // panel header, padding and gap
-    const axis = (Number.parseFloat(cssVar("--chart-font-size")) || 11) * 3.4; // time labels under the bottom chart
-    const bottom = 14;
-    const avail = window.innerHeight - top - bottom - axis - n * chrome;
-    const h = Math.max(96, Math.min(440, Math.floor(avail / n)));
-    charts.style.setProperty("--plot-h", `${h}px`);
-  }
-
   async start(): Promise<void> {
-    this.renderConnection();
     window.setInterval(() => this.tick(), 1000);
     window.setInterval(() => void this.refreshSeriesInfo(), SERIES_REFRESH_MS);
     await this.refreshSeriesInfo();
@@ -147,7 +149,6 @@ export class Dashboard {
     this.scheduleStats(0);
     this.ready = true;
     // Subscribe only now: the subscription's since/seq come from the loaded history.
-    this.liveStarted = true;
     this.live.start();
   }
 
@@ -157,10 +158,7 @@ export class Dashboard {
     try {
       infos = await api.listSeries();
     } catch (err) {
-      if (!this.ready) {
-        this.controls.showBanner("error", `Cannot reach the server: ${message(err)}`);
-        this.lostBanner = true; // cleared with a "Reconnected" once the socket opens
-      }
+      if (!this.ready) this.connection.unreachable(message(err));
       return;
     }
     for (const info of infos) {
@@ -230,35 +228,6 @@ export class Dashboard {
 
   private back(): void {
     if (this.win.back()) this.afterWindowChange();
-  }
-
-  private onChartKey(e: KeyboardEvent): void {
-    if (e.altKey || e.ctrlKey || e.metaKey) return;
-    switch (e.key) {
-      case "ArrowLeft":
-        this.setSpec(this.win.panned(-0.25));
-        break;
-      case "ArrowRight":
-        this.setSpec(this.win.panned(0.25));
-        break;
-      case "+":
-      case "=":
-        this.setSpec(this.win.zoomedIn());
-        break;
-      case "-":
-        this.zoomOut();
-        break;
-      case "Backspace":
-        this.back();
-        break;
-      case "l":
-      case "L":
-        if (!this.win.live) this.setSpec(this.win.toggledLive());
-        break;
-      default:
-        return;
-    }
-    e.preventDefault();
   }
 
   /** Reloads the current window (and the series list) without reloading the page. */
@@ -365,7 +334,7 @@ export class Dashboard {
   }
 
   private onHello(db: DbStatus): void {
-    this.onStatus(db, true);
+    this.connection.setDb(db, true);
     // Back after the server was unreachable: load what failed.
     if (this.order.some((s) => s.state === "error")) {
       this.refresh();
@@ -375,70 +344,15 @@ export class Dashboard {
     // above any we hold) comes as the replay, or as `resync` after subscribe.
   }
 
-  private onStatus(db: DbStatus, initial = false): void {
-    const was = this.db?.state;
-    this.db = db;
-    if (db.state === "down") {
-      this.controls.showBanner(
-        "error",
-        `Database unavailable since ${fmtTime(db.since)}${db.error ? ` (${db.error})` : ""}. ` +
-          "Showing the last data received; the server reconnects by itself.",
-      );
-    } else if (was === "down" || (!initial && was === undefined)) {
-      this.controls.showBanner("ok", `Database connection restored at ${fmtTime(db.since)}.`, 6000);
-    }
-    this.renderConnection();
-  }
-
   private onAppend(m: AppendMessage): void {
     const s = this.series.get(m.series);
     if (!s) return;
-    this.lastUpdate = Date.now();
-    this.renderConnection();
-    const n = m.t.length;
-    if (n) {
-      s.tile.offer(m.t[n - 1]!, m.v[n - 1] ?? null);
-      if (s.state !== "ok") {
-        s.state = "ok";
-        s.tile.setState("ok");
-      }
-    }
-    if (s.buf.append({ t: m.t, v: m.v, seq: m.seq, replay: m.replay }) !== "applied") return;
-    s.dirty = true;
+    this.connection.received();
+    if (!s.applyAppend(m)) return;
     if (this.win.live) this.windowDirty = true;
     // A long live window fills up with raw rows: fetch it downsampled again.
     if (s.buf.length > 8 * s.chart.pixelWidth() && !s.loading) void this.load([s.key]);
     this.requestFrame();
-  }
-
-  private onLink(state: LinkState): void {
-    const was = this.link;
-    this.link = state;
-    this.renderConnection();
-    if (state === "reconnecting" && was !== "reconnecting") {
-      const since = Date.now();
-      // A blip is only worth the pill; a longer loss deserves the banner.
-      this.lostTimer = window.setTimeout(() => {
-        this.lostBanner = true;
-        this.controls.showBanner(
-          "error",
-          `Lost the connection to the server at ${fmtTime(since)}; reconnecting. The data shown may be out of date.`,
-        );
-      }, 5000);
-    } else if (state === "open") {
-      window.clearTimeout(this.lostTimer);
-      if (this.lostBanner) this.controls.showBanner("ok", "Reconnected; missed rows are being filled in.", 4000);
-      this.lostBanner = false;
-    }
-  }
-
-  private renderConnection(): void {
-    let state: ConnectionState;
-    if (this.link === "reconnecting") state = "reconnecting";
-    else if (this.link === "connecting" || !this.liveStarted) state = "connecting";
-    else if (this.db?.state === "down") state = "db-down";
-    else state = "live";
-    this.controls.setConnection(state, this.lastUpdate);
   }
 
   private tick(): void {
@@ -466,102 +380,6 @@ export class Dashboard {
     // Live rows keep arriving during a shift+drag pan: draw them in the previewed window.
     const win = this.preview ?? { start: this.win.start, end: this.win.end };
     for (const s of this.order) if (s.dirty) s.redraw(win, this.win.live && !this.preview);
-    this.renderTooltip();
+    this.tooltip.refresh();
   }
-
-  private onHover(chart: SeriesChart, t: number | null, left: number, top: number): void {
-    this.hover = t === null ? null : { chart, t, left, top };
-    if (this.hover) this.renderTooltip();
-    else this.tooltip.hide();
-  }
-
-  private renderTooltip(): void {
-    if (!this.hover) return;
-    const { chart, t, left, top } = this.hover;
-    const rows = this.order.map((s) => ({
-      name: s.cfg.name,
-      unit: s.cfg.unit,
-      color: s.color,
-      value: s.valueNear(t),
-      current: s.chart === chart,
-    }));
-    this.tooltip.show(chart, t, left, top, rows, this.win.span < 120_000);
-  }
-
-  private download(keys: string[]): void {
-    // A plain link streams the file and keeps the server's file name
-    // (Content-Disposition), whatever the size of the window.
-    const a = document.createElement("a");
-    a.href = api.exportUrl(this.win.start, this.win.end, keys);
-    a.download = "";
-    a.rel = "noopener";
-    document.body.append(a);
-    a.click();
-    a.remove();
-  }
-
-  // ---- test hooks ------------------------------------------------------------
-
-  /** window.__dashboard: a read-only view for browser tests. */
-  private exposeForTests(): void {
-    const win = this.win;
-    const get = (key: string) => this.series.get(key);
-    const order = this.order;
-    const dashboard = this;
-    const view = Object.freeze({
-      get ready() {
-        return dashboard.ready;
-      },
-      get live() {
-        return win.live;
-      },
-      get window() {
-        return Object.freeze({ start: win.start, end: win.end });
-      },
-      get loading() {
-        return order.some((s) => s.loading);
-      },
-      get connection() {
-        return document.querySelector<HTMLElement>('[data-testid="connection-status"]')?.dataset["state"] ?? null;
-      },
-      get tz() {
-        return timeZoneMode();
-      },
-      get theme() {
-        return currentTheme();
-      },
-      keys: () => order.map((s) => s.key),
-      /** Rows held for the chart (raw rows, or M4 points when downsampled). */
-      points: (key: string) => get(key)?.buf.length ?? 0,
-      /** The newest row time known for the series. */
-      lastT: (key: string) => get(key)?.latestT() ?? null,
-      seq: (key: string) => get(key)?.buf.seq ?? null,
-      /** The x range chart `key` draws: after a drag-zoom on one chart, all four match `window`. */
-      chartWindow: (key: string) => get(key)?.chart.drawnWindow() ?? null,
-      downsampled: (key: string) => get(key)?.downsampled ?? false,
-      state: (key: string) => get(key)?.state ?? null,
-      /** Values of the rows held at exactly time t (duplicate timestamps give several). */
-      valuesAt: (key: string, t: number) => {
-        const b = get(key)?.buf;
-        if (!b) return [];
-        const [i0, i1] = b.range(t, t);
-        return b.v.slice(i0, i1);
-      },
-      /** Rows held inside the visible window (compare with the stats route's raw count). */
-      rowsInWindow: (key: string) => {
-        const b = get(key)?.buf;
-        if (!b) return 0;
-        const [i0, i1] = b.range(win.start, win.end);
-        return i1 - i0;
-      },
-    });
-    Object.defineProperty(window, "__dashboard", { value: view, configurable: false, writable: false });
-  }
-}
-
-const PALETTE_VARS = ["--series-1", "--series-2", "--series-3", "--series-4", "--series-5", "--series-6"];
-
-/** Series colours come from CSS (one palette that reads on both themes). */
-function seriesColor(i: number): string {
-  return cssVar(PALETTE_VARS[i % PALETTE_VARS.length]!) || "#3b82f6";
 }

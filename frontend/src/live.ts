@@ -13,7 +13,7 @@ export interface Subscription {
 
 export interface LiveHandlers {
   subscription(): Subscription;
-  hello(seq: Record<string, number>, db: DbStatus): void;
+  hello(db: DbStatus): void;
   append(msg: AppendMessage): void;
   status(db: DbStatus): void;
   resync(keys: string[]): void;
@@ -31,9 +31,6 @@ export class LiveConnection {
   private attempt = 0;
   private retryTimer: number | undefined;
   private watchdog: number | undefined;
-  private stopped = false;
-  /** Wall-clock time of the last frame of any kind. */
-  lastMessageAt = 0;
 
   constructor(
     private readonly path: string,
@@ -41,16 +38,7 @@ export class LiveConnection {
   ) {}
 
   start(): void {
-    this.stopped = false;
     this.connect();
-  }
-
-  stop(): void {
-    this.stopped = true;
-    window.clearTimeout(this.retryTimer);
-    window.clearTimeout(this.watchdog);
-    this.ws?.close(1000);
-    this.ws = null;
   }
 
   private url(): string {
@@ -90,7 +78,7 @@ export class LiveConnection {
       if (this.ws !== ws) return;
       this.ws = null;
       window.clearTimeout(this.watchdog);
-      if (!this.stopped) this.scheduleReconnect();
+      this.scheduleReconnect();
     };
     // onerror is always followed by onclose; nothing to do here.
     ws.onerror = () => undefined;
@@ -99,7 +87,7 @@ export class LiveConnection {
   private dispatch(msg: ServerMessage): void {
     switch (msg.type) {
       case "hello":
-        this.on.hello(msg.seq ?? {}, msg.db);
+        this.on.hello(msg.db);
         break;
       case "append":
         // Data flows: the link is healthy, so a later drop retries quickly again.
@@ -124,14 +112,13 @@ export class LiveConnection {
   }
 
   private armWatchdog(): void {
-    this.lastMessageAt = Date.now();
     window.clearTimeout(this.watchdog);
     this.watchdog = window.setTimeout(() => {
       // Silent for too long: the socket is dead even if the OS has not noticed.
       const ws = this.ws;
       this.ws = null;
       ws?.close(4000, "no message for 40 s");
-      if (!this.stopped) this.scheduleReconnect();
+      this.scheduleReconnect();
     }, DEAD_AFTER_MS);
   }
 

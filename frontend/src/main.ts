@@ -3,6 +3,7 @@
 import "uplot/dist/uPlot.min.css";
 import "./style.css";
 
+import { Banner } from "./banner";
 import { Dashboard } from "./dashboard";
 import type { Boot } from "./types";
 
@@ -14,11 +15,9 @@ function readBoot(): Boot {
 
 /** A start-up failure is shown on the page, not only in the console. */
 function fail(err: unknown): void {
-  const banner = document.getElementById("banner");
-  if (!banner) return;
-  banner.className = "banner is-error";
-  banner.textContent = `The dashboard failed to start: ${err instanceof Error ? err.message : String(err)}`;
-  banner.hidden = false;
+  const el = document.getElementById("banner");
+  const text = err instanceof Error ? err.message : String(err);
+  if (el) new Banner(el).show("error", `The dashboard failed to start: ${text}`);
 }
 
 function main(): void {

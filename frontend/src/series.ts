@@ -6,7 +6,7 @@ import { SeriesBuffer, gapThreshold, medianInterval, withGaps, type Value } from
 import { SeriesChart, type ChartEvents, type Overlay } from "./chart";
 import { StatsView } from "./stats";
 import { Tile } from "./tiles";
-import type { BootSeries, SeriesInfo, SeriesState } from "./types";
+import type { AppendMessage, BootSeries, SeriesInfo, SeriesState } from "./types";
 
 export interface Range {
   start: number;
@@ -79,16 +79,29 @@ export class SeriesView {
     const becameOk = this.info !== null && this.state !== "ok" && info.state === "ok";
     this.info = info;
     this.intervalMs = info.interval_ms ?? this.intervalMs;
-    // Stale threshold: the server's (configured or derived), else 5 typical intervals, at least 10 s.
-    const configured = this.cfg.stale_after !== null ? this.cfg.stale_after * 1000 : null;
-    const derived = this.intervalMs ? Math.max(10_000, 5 * this.intervalMs) : 60_000;
-    this.tile.staleAfterMs = info.stale_after_ms ?? configured ?? derived;
+    // The server owns the stale rule (configured, or derived from the interval): no second copy here.
+    this.tile.staleAfterMs = info.stale_after_ms;
     const last = api.isoToMs(info.last);
     if (last !== null) this.tile.offerTime(last);
     this.state = info.state;
     this.error = info.error;
     this.tile.setState(info.state, info.error ?? "");
     return becameOk;
+  }
+
+  /** Takes live rows; true when the rows held changed (the chart needs a redraw). */
+  applyAppend(m: AppendMessage): boolean {
+    const n = m.t.length;
+    if (n) {
+      this.tile.offer(m.t[n - 1]!, m.v[n - 1] ?? null);
+      if (this.state !== "ok") {
+        this.state = "ok";
+        this.tile.setState("ok");
+      }
+    }
+    if (this.buf.append({ t: m.t, v: m.v, seq: m.seq, replay: m.replay }) !== "applied") return false;
+    this.dirty = true;
+    return true;
   }
 
   /** The tile needs the newest value even when the window does not hold it. */

@@ -49,3 +49,10 @@ export function toggleTheme(): Theme {
 export function cssVar(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 }
+
+const PALETTE_VARS = ["--series-1", "--series-2", "--series-3", "--series-4", "--series-5", "--series-6"];
+
+/** Series colours come from CSS (one palette that reads on both themes). */
+export function seriesColor(i: number): string {
+  return cssVar(PALETTE_VARS[i % PALETTE_VARS.length]!) || "#3b82f6";
+}

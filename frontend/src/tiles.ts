@@ -20,7 +20,8 @@ export class Tile {
   private state: SeriesState = "loading";
   private message = "";
   private limitsTitle = "";
-  staleAfterMs = 60_000;
+  /** From /api/series; null until then, and a tile is never stale before the threshold is known. */
+  staleAfterMs: number | null = null;
 
   constructor(readonly series: SeriesStyle) {
     const k = series.key;
@@ -75,7 +76,7 @@ export class Tile {
   }
 
   isStale(now: number): boolean {
-    return this.t !== null && now - this.t > this.staleAfterMs;
+    return this.t !== null && this.staleAfterMs !== null && now - this.t > this.staleAfterMs;
   }
 
   render(now: number): void {

@@ -17,23 +17,38 @@ export interface TooltipRow {
 
 export class Tooltip {
   private readonly el: HTMLDivElement;
+  /** Where the cursor is; null while it is over no chart. */
+  private at: { chart: SeriesChart; t: number; left: number; top: number } | null = null;
 
-  constructor() {
+  /**
+   * `rows`: every series' row at time t (`chart` is the hovered one);
+   * `withMs`: whether the time needs milliseconds (a short window).
+   */
+  constructor(
+    private readonly rows: (t: number, chart: SeriesChart) => TooltipRow[],
+    private readonly withMs: () => boolean,
+  ) {
     this.el = document.createElement("div");
     this.el.className = "tooltip";
     this.el.hidden = true;
     this.el.setAttribute("aria-hidden", "true"); // the tiles and stats carry the same values accessibly
   }
 
-  hide(): void {
-    this.el.hidden = true;
+  /** The cursor is at time t over `chart`; t null: it left. */
+  hover(chart: SeriesChart, t: number | null, left: number, top: number): void {
+    this.at = t === null ? null : { chart, t, left, top };
+    if (this.at) this.refresh();
+    else this.el.hidden = true;
   }
 
-  show(chart: SeriesChart, t: number, left: number, top: number, rows: TooltipRow[], withMs: boolean): void {
+  /** Redraws at the cursor with the rows held now (new rows may have come). */
+  refresh(): void {
+    if (!this.at) return;
+    const { chart, t, left, top } = this.at;
     const time = document.createElement("div");
     time.className = "tt-time";
-    time.textContent = fmtDateTime(t, withMs);
-    const lines = rows.map((r) => {
+    time.textContent = fmtDateTime(t, this.withMs());
+    const lines = this.rows(t, chart).map((r) => {
       const row = document.createElement("div");
       row.className = `tt-row${r.current ? " is-current" : ""}`;
       row.style.setProperty("--series-color", r.color);

@@ -8,7 +8,8 @@ export interface BootSeries {
   unit: string;
   low: number | null;
   high: number | null;
-  /** Seconds without a sample before the tile warns; null: derived. */
+  /** Configured seconds without a sample before the tile warns (null: derived).
+   * The browser reads /api/series' stale_after_ms instead, which applies it. */
   stale_after: number | null;
 }
 
@@ -39,7 +40,8 @@ export interface SeriesInfo {
   state: SeriesState;
   error: string | null;
   interval_ms: number | null;
-  stale_after_ms: number | null;
+  /** The only stale rule: configured, or derived from the interval by the server. */
+  stale_after_ms: number;
   low: number | null;
   high: number | null;
   seq: number;
@@ -70,13 +72,14 @@ export interface SeriesStats {
 }
 
 export interface DbStatus {
-  state: "up" | "down";
+  /** "unknown" until the server's first poll of the database. */
+  state: "unknown" | "up" | "down";
   since: number;
   error: string | null;
 }
 
 export type ServerMessage =
-  | { type: "hello"; demo: boolean; db: DbStatus; seq: Record<string, number> }
+  | { type: "hello"; demo: boolean; db: DbStatus }
   | {
       type: "append";
       series: string;
