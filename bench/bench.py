@@ -82,7 +82,7 @@ def _latency(db: TestDb, settings: Settings, samples: int) -> list[float]:
     with serve(settings) as live:
         viewer = Viewer(live.ws_url)
         viewer.subscribe()
-        arrivals: dict[int, float] = {}
+        arrivals: dict[float, float] = {}
         stop = threading.Event()
 
         def receive() -> None:

@@ -42,7 +42,7 @@ def create_app(settings: Settings, *, background: Sequence[BackgroundTask] = ())
     )
     store = Store([s.key for s in settings.series], policy=policy)
     hub = Hub(settings.client_queue_size)
-    health = DbHealth(on_change=lambda db: hub.publish(messages.status(db), subscribed_only=False))
+    health = DbHealth(on_change=lambda db: hub.publish(messages.status(db)))
     ctx = Context(
         settings=settings,
         store=store,

@@ -20,7 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from realtime.errors import ConfigError
-from realtime.series import DEFAULT_SERIES, SeriesSpec, load_series_file
+from realtime.series import DEFAULT_SERIES, INTERPOLATIONS, SeriesSpec, load_series_file
 
 __all__ = ["ConfigError", "PgSettings", "Settings", "load_settings", "pg_from_env", "settings_table"]
 
@@ -59,6 +59,15 @@ def integer(minimum: int, maximum: int) -> Parse:
         if not minimum <= value <= maximum:
             raise ConfigError(f"{name} must be an integer from {minimum} to {maximum}, got {raw!r}")
         return value
+
+    return parse
+
+
+def choice(*options: str) -> Parse:
+    def parse(name: str, raw: str) -> str:
+        if raw not in options:
+            raise ConfigError(f"{name} must be one of {', '.join(options)}, got {raw!r}")
+        return raw
 
     return parse
 
@@ -150,6 +159,34 @@ class Settings:
             "STORE_MAX_POINTS",
             "rows kept in memory per series (about 19 bytes each); older rows are read from PostgreSQL on demand",
             integer(1000, 2_000_000_000),
+        ),
+    )
+    gap_after: float | None = field(
+        default=None,
+        metadata=env(
+            "GAP_AFTER",
+            "seconds between two samples beyond which a chart breaks its line (a real outage); unset: derived per "
+            "series from its own sampling (see *Breaks and staleness*)",
+            number(0.001, 365 * 86400),
+            shown="(derived)",
+        ),
+    )
+    stale_after: float | None = field(
+        default=None,
+        metadata=env(
+            "STALE_AFTER",
+            "seconds without a new sample before a tile says *Stale*; unset: derived per series, as for `GAP_AFTER`",
+            number(0.001, 365 * 86400),
+            shown="(derived)",
+        ),
+    )
+    interpolation: str = field(
+        default="step",
+        metadata=env(
+            "INTERPOLATION",
+            "how charts draw between samples: `step` (hold each value until the next sample, as a historian "
+            "logging by exception means it) or `linear`",
+            choice(*INTERPOLATIONS),
         ),
     )
     default_points: int = field(

@@ -175,6 +175,10 @@ class SeriesSql:
         """The time of the $1-th newest row: where a bounded load starts."""
         return f'SELECT {self._ts} FROM {self.table} WHERE "time" IS NOT NULL ORDER BY "time" DESC OFFSET $1 LIMIT 1'
 
+    def last_before(self) -> str:
+        """The newest row strictly before $1: the value in force when a window opens."""
+        return f'{self._select} AND "time" < {self._p(1)} ORDER BY "time" DESC LIMIT 1'
+
     def first_time(self) -> str:
         return f'SELECT {self._ts} FROM {self.table} WHERE "time" IS NOT NULL ORDER BY "time" LIMIT 1'
 

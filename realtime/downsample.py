@@ -12,7 +12,7 @@ from tsdownsample import M4Downsampler
 
 from realtime.rows import F64, I64, Rows
 
-__all__ = ["m4", "m4_indices"]
+__all__ = ["gap_starts", "m4", "m4_indices"]
 
 _M4 = M4Downsampler()  # type: ignore[no-untyped-call]
 
@@ -34,7 +34,20 @@ def m4_indices(t: I64, v: F64, columns: int, *, has_nulls: bool) -> I64:
     return np.unique(idx)
 
 
-def m4(rows: Rows, columns: int, *, has_nulls: bool = True) -> Rows:
+def gap_starts(t: I64, gap_us: int, limit: int) -> I64:
+    """Indices i where t[i+1] - t[i] > gap_us: real outages, at most ``limit`` (the longest)."""
+    d = np.diff(t)
+    idx: I64 = np.flatnonzero(d > gap_us)
+    if idx.size > limit:
+        # Too many to draw each: the longest ones are the ones a reader sees.
+        idx = np.sort(idx[np.argpartition(d[idx], -limit)[-limit:]])
+    return idx
+
+
+def m4(rows: Rows, columns: int, *, has_nulls: bool = True, keep: I64 | None = None) -> Rows:
+    """M4 of ``rows``; ``keep`` are indices that must survive (e.g. both ends of each outage)."""
     t, v = rows
     idx = m4_indices(t, v, columns, has_nulls=has_nulls)
+    if keep is not None and keep.size:
+        idx = np.union1d(idx, keep)
     return t[idx], v[idx]

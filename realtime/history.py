@@ -28,6 +28,12 @@ __all__ = ["CHUNK_ROWS", "History"]
 CHUNK_ROWS = 50_000
 
 _UNAVAILABLE = "the database is unavailable; this range is not in memory"
+_ANY_READ_ERROR: tuple[type[BaseException], ...] = (
+    TableMissing,
+    TableUnusable,
+    asyncpg.PostgresError,
+    *CONNECTION_ERRORS,
+)
 
 
 class History:
@@ -76,6 +82,22 @@ class History:
             raise ApiError(503, f"{spec.key}: {exc}") from None
         except CONNECTION_ERRORS:
             raise ApiError(503, _UNAVAILABLE) from None
+
+    async def before(self, spec: SeriesSpec, start: int) -> tuple[int, float] | None:
+        """The newest row before ``start``: the value in force as the window opens."""
+        series = self.store[spec.key]
+        i = int(np.searchsorted(series.t, start, "left"))
+        if i > 0:
+            return int(series.t[i - 1]), float(series.v[i - 1])
+        if series.covered_from is None or not series.loaded or self.pool is None:
+            return None  # the store holds every row: there is none before
+        try:
+            async with self.pool.acquire() as conn:
+                sql = await self._sql_for(conn, spec)
+                t, v = await read_rows(conn, sql.last_before(), dt_from_us(start))
+        except _ANY_READ_ERROR:
+            return None  # a nicety for the left edge; the window itself still loads
+        return (int(t[0]), float(v[0])) if t.size else None
 
     # -- streamed windows (CSV) -------------------------------------------------
 

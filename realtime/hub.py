@@ -27,8 +27,6 @@ __all__ = ["Backend", "Client", "Hub", "LocalBackend"]
 class Client:
     def __init__(self, queue_size: int) -> None:
         self.queue: asyncio.Queue[str] = asyncio.Queue(maxsize=queue_size)
-        # Appends flow only after the client has subscribed (see views/ws.py).
-        self.subscribed = False
         self.overflowed = asyncio.Event()
         # Set when the client is closed for being too slow (overflow or a frozen send).
         self.dropped = False
@@ -50,7 +48,7 @@ class Backend(Protocol):
 
     def discard(self, client: Client) -> None: ...
 
-    def deliver(self, payload: str, *, subscribed_only: bool) -> None: ...
+    def deliver(self, payload: str) -> None: ...
 
     def __len__(self) -> int: ...
 
@@ -70,10 +68,9 @@ class LocalBackend:
     def __len__(self) -> int:
         return len(self.clients)
 
-    def deliver(self, payload: str, *, subscribed_only: bool) -> None:
+    def deliver(self, payload: str) -> None:
         for client in self.clients:
-            if client.subscribed or not subscribed_only:
-                client.offer(payload)
+            client.offer(payload)
 
 
 class Hub:
@@ -86,11 +83,11 @@ class Hub:
         """Clients connected to this process."""
         return len(self.backend)
 
-    def publish(self, message: Message, *, subscribed_only: bool = True) -> None:
-        """Encode once and offer to every (subscribed) client, without waiting on any."""
+    def publish(self, message: Message) -> None:
+        """Encode once and offer to every client, without waiting on any."""
         if not len(self.backend):
             return
-        self.backend.deliver(encode(message), subscribed_only=subscribed_only)
+        self.backend.deliver(encode(message))
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[Client]:

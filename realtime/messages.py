@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 from realtime.rows import F64, I64
+from realtime.times import wire_ms
 
 __all__ = ["Message", "append", "encode", "error", "heartbeat", "hello", "resync", "status"]
 
@@ -30,8 +31,8 @@ def hello(*, demo: bool, db: Mapping[str, Any]) -> Message:
 
 
 def append(key: str, t: I64, v: F64, *, seq: int, late: bool, replay: bool) -> Message:
-    """Rows of one series, sorted by time; ``t`` in µs goes out in ms."""
-    return {"type": "append", "series": key, "t": t // 1000, "v": v, "seq": seq, "late": late, "replay": replay}
+    """Rows of one series, sorted by time; ``t`` in µs goes out in ms (fractional where µs matter)."""
+    return {"type": "append", "series": key, "t": wire_ms(t), "v": v, "seq": seq, "late": late, "replay": replay}
 
 
 def status(db: Mapping[str, Any]) -> Message:

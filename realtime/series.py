@@ -12,9 +12,11 @@ from typing import Any
 
 from realtime.errors import ConfigError
 
-__all__ = ["DEFAULT_SERIES", "SeriesSpec", "load_series_file"]
+__all__ = ["DEFAULT_SERIES", "INTERPOLATIONS", "SeriesSpec", "load_series_file", "quote_ident"]
 
 _KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+INTERPOLATIONS = ("step", "linear")
+MAX_SECONDS = 365 * 86_400
 
 
 @dataclass(frozen=True)
@@ -28,9 +30,13 @@ class SeriesSpec:
     schema: str | None = None
     low: float | None = None
     high: float | None = None
-    # Seconds without a sample before the tile warns; None derives it from
-    # the series' own sampling.
+    # Seconds without a sample before the tile warns, and before a line
+    # breaks; None takes the global setting, else derives it from the
+    # series' own sampling (see cadence.py).
     stale_after: float | None = None
+    gap_after: float | None = None
+    # "step" (hold each value until the next sample) or "linear"; None: the global setting.
+    interpolation: str | None = None
 
     def __post_init__(self) -> None:
         if not _KEY_RE.match(self.key):
@@ -39,8 +45,12 @@ class SeriesSpec:
             raise ConfigError(f"series {self.key!r} has an empty table name")
         if self.low is not None and self.high is not None and self.low > self.high:
             raise ConfigError(f"series {self.key!r}: low limit is above high limit")
-        if self.stale_after is not None and self.stale_after <= 0:
-            raise ConfigError(f"series {self.key!r}: stale_after must be positive")
+        for name in ("stale_after", "gap_after"):
+            value = getattr(self, name)
+            if value is not None and not 0 < value <= MAX_SECONDS:
+                raise ConfigError(f"series {self.key!r}: {name} must be from 0 to {MAX_SECONDS} seconds")
+        if self.interpolation is not None and self.interpolation not in INTERPOLATIONS:
+            raise ConfigError(f"series {self.key!r}: interpolation must be 'step' or 'linear'")
 
     @property
     def label(self) -> str:
@@ -74,6 +84,9 @@ def _optional_float(item: Mapping[str, Any], name: str, where: str) -> float | N
     return float(value)
 
 
+_FIELDS = {"key", "table", "name", "unit", "schema", "low", "high", "stale_after", "gap_after", "interpolation"}
+
+
 def load_series_file(path: Path) -> tuple[SeriesSpec, ...]:
     """Read a JSON list of series objects (see README, "Configuration")."""
     try:
@@ -94,8 +107,14 @@ def load_series_file(path: Path) -> tuple[SeriesSpec, ...]:
                 raise ConfigError(f"{where} needs a string {required!r}")
         unit = item.get("unit", "")
         schema = item.get("schema")
+        interpolation = item.get("interpolation")
         if not isinstance(unit, str) or (schema is not None and not isinstance(schema, str)):
             raise ConfigError(f"{where}: 'unit' and 'schema' must be strings")
+        if interpolation is not None and interpolation not in INTERPOLATIONS:
+            raise ConfigError(f"{where}: 'interpolation' must be 'step' or 'linear'")
+        unknown = sorted(set(item) - _FIELDS)
+        if unknown:
+            raise ConfigError(f"{where}: unknown field {unknown[0]!r} (known: {', '.join(sorted(_FIELDS))})")
         specs.append(
             SeriesSpec(
                 key=item["key"],
@@ -106,6 +125,8 @@ def load_series_file(path: Path) -> tuple[SeriesSpec, ...]:
                 low=_optional_float(item, "low", where),
                 high=_optional_float(item, "high", where),
                 stale_after=_optional_float(item, "stale_after", where),
+                gap_after=_optional_float(item, "gap_after", where),
+                interpolation=interpolation,
             )
         )
     keys = [s.key for s in specs]

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from realtime.cadence import Cadence, measure
 from realtime.rows import F64, I64, Rows
 
 __all__ = ["Batch", "MemoryPolicy", "SeriesData", "SeriesState", "Store", "clock_seq_base"]
@@ -24,6 +25,8 @@ __all__ = ["Batch", "MemoryPolicy", "SeriesData", "SeriesState", "Store", "clock
 _GROWTH = 1.25
 _MIN_CAPACITY = 4096
 _LATE_LOG = 4096
+# The interval distribution changes slowly: measure it at most this often.
+_CADENCE_EVERY = 10.0
 
 SeriesState = Literal["loading", "ok", "empty", "missing", "error"]
 
@@ -44,6 +47,14 @@ class MemoryPolicy:
 
     max_points: int = 20_000_000
     horizon_us: int | None = None
+
+
+@dataclass(frozen=True)
+class _Measured:
+    at: float
+    seq: int
+    n: int
+    cadence: Cadence
 
 
 @dataclass(frozen=True)
@@ -77,6 +88,7 @@ class SeriesData:
         # a reconnecting client whose ``since`` is past that t missed them.
         self._late: deque[tuple[int, int]] = deque(maxlen=_LATE_LOG)
         self._late_floor = seq_base
+        self._cadence: _Measured | None = None
 
     # -- views -----------------------------------------------------------
     @property
@@ -121,13 +133,16 @@ class SeriesData:
         i0, i1 = self.bounds(t0, t0)
         return self.v[i0:i1]
 
-    def typical_interval(self, sample: int = 2000) -> float | None:
-        """Median spacing of the newest rows, in microseconds."""
-        if self.n < 3:
-            return None
-        d = np.diff(self.t[-sample:])
-        d = d[d > 0]
-        return float(np.median(d)) if d.size else None
+    def cadence(self) -> Cadence:
+        """The recent interval distribution, re-measured after new rows at most every
+        10 s, or at once when the row count moved by a tenth (a load, a big backfill)."""
+        now = time.monotonic()
+        cached = self._cadence
+        if cached is None or (
+            cached.seq != self.seq and (now - cached.at >= _CADENCE_EVERY or abs(self.n - cached.n) * 10 > cached.n)
+        ):
+            cached = self._cadence = _Measured(now, self.seq, self.n, measure(self.t))
+        return cached.cadence
 
     # -- writes ----------------------------------------------------------
     def replace(self, rows: Rows, *, covered_from: int | None, rows_before: int = 0, first: int | None = None) -> None:
@@ -154,6 +169,7 @@ class SeriesData:
         self.error = None
         # Clients holding an older snapshot cannot be patched: make them reload.
         self._late.clear()
+        self._cadence = None
         self.seq += 1
         self._trim()
         self._late_floor = self.seq

@@ -6,29 +6,58 @@ milliseconds; people read ISO 8601. Every conversion lives here.
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime, timedelta, timezone
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
-from realtime.rows import I64
+from realtime.rows import F64, I64
 
 __all__ = [
     "HOUR_US",
+    "MAX_US",
     "MINUTE_US",
+    "MIN_US",
     "UNIX_EPOCH",
     "dt_from_us",
     "file_stamp",
     "format_iso",
     "iso_column",
     "now_us",
+    "parse_iso",
     "us_from_dt",
+    "us_from_wire",
+    "wire_ms",
+    "wire_ms1",
 ]
+
+if sys.version_info >= (3, 11):
+    _fromisoformat = datetime.fromisoformat
+else:  # 3.10's fromisoformat takes only what isoformat() writes: use 3.11's, backported
+    from backports.datetime_fromisoformat import datetime_fromisoformat as _backport  # type: ignore[import-untyped]
+
+    def _fromisoformat(text: str) -> datetime:
+        result: datetime = _backport(text)
+        return result
+
 
 MINUTE_US = 60_000_000
 HOUR_US = 3_600_000_000
 UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+# datetime's own range, in epoch µs: 0001-01-01 to 9999-12-31T23:59:59.999999.
+MIN_US = -62_135_596_800_000_000
+MAX_US = 253_402_300_799_999_999
+
+
+def parse_iso(text: str) -> datetime:
+    """Every ISO 8601 form Python 3.11's ``fromisoformat`` reads, on 3.10 too; raises ValueError."""
+    if not text.isascii():
+        raise ValueError("not ASCII")
+    return _fromisoformat(text)
 
 
 def now_us() -> int:
@@ -45,6 +74,29 @@ def us_from_dt(value: datetime) -> int:
         value = value.replace(tzinfo=timezone.utc)
     delta = value - UNIX_EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def wire_ms(t: I64) -> I64 | F64:
+    """Epoch µs as the wire's epoch ms: integers, or fractions where a row has µs precision.
+
+    A double holds epoch ms to better than a microsecond, so a browser can
+    send a time back (``since``) and mean exactly that row.
+    """
+    if not np.any(t % 1000):
+        ms: I64 = t // 1000
+        return ms
+    frac: F64 = t / 1000.0
+    return frac
+
+
+def wire_ms1(us: int) -> int | float:
+    """One time as :func:`wire_ms` writes it."""
+    return us // 1000 if us % 1000 == 0 else us / 1000
+
+
+def us_from_wire(ms: float) -> int:
+    """The inverse of :func:`wire_ms` for one time."""
+    return round(ms * 1000)
 
 
 def format_iso(us: int | None) -> str | None:

@@ -77,7 +77,7 @@ def test_readme_documents_every_setting_with_its_default() -> None:
     """Datasette's rule: a setting missing from the docs fails the build. The
     README's table must be exactly what the declarations in config.py render."""
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    assert settings_table() in readme
+    assert settings_table() in readme, "README.md is out of date: paste the output of python -m realtime.config"
     for f in dataclasses.fields(Settings):
         if f.name not in ("pg", "demo"):
             assert f"`{f.metadata['env']}`" in readme, f"{f.name} is not declared with an environment variable"

@@ -132,9 +132,13 @@ def test_needs_resync_only_for_late_rows_at_or_before_since() -> None:
     assert s.needs_resync(since=40, seq=0)  # older than the last reload
 
 
-def test_typical_interval_is_the_median_spacing() -> None:
-    s = loaded([0, 1000, 2000, 3000, 60_000, 61_000])
-    assert s.typical_interval() == 1000.0
+def test_cadence_is_measured_on_load_and_after_new_rows() -> None:
+    s = loaded([i * 1_000_000 for i in range(100)])
+    assert s.cadence().median_us == 1_000_000
+    assert s.cadence().outage_us == 10_000_000  # the 10 s floor
+    s.merge(ts(*(100_000_000 + i * 30_000_000 for i in range(200))), np.zeros(200))
+    # Measured again at once: the last one was made from a smaller sample.
+    assert s.cadence().median_us == 30_000_000
 
 
 def test_sequences_of_a_newer_process_are_higher() -> None:

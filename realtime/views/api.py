@@ -9,28 +9,22 @@ import numpy as np
 from starlette.requests import Request
 from starlette.responses import Response
 
-from realtime.context import context, lookup
-from realtime.downsample import m4
+from realtime import downsample
+from realtime.cadence import thresholds
+from realtime.context import Context, context, lookup
 from realtime.params import parse_points, parse_window
 from realtime.rows import Rows, empty_rows
 from realtime.series import SeriesSpec
 from realtime.store import SeriesData
-from realtime.times import format_iso
+from realtime.times import format_iso, wire_ms, wire_ms1
 from realtime.views.responses import JSON
 
-__all__ = ["series_data", "series_list", "series_stats", "stale_after_ms"]
+__all__ = ["describe", "series_data", "series_list", "series_stats"]
 
 
-def stale_after_ms(spec: SeriesSpec, interval: float | None) -> float:
-    """How long without a sample before the latest value counts as stale (``interval`` in µs)."""
-    if spec.stale_after is not None:
-        return spec.stale_after * 1000
-    # Ten typical intervals, but never under 10 s: sampling is irregular.
-    return max(10_000.0, 10 * interval / 1000) if interval else 60_000.0
-
-
-def describe(spec: SeriesSpec, series: SeriesData) -> dict[str, Any]:
-    interval = series.typical_interval()
+def describe(ctx: Context, spec: SeriesSpec, series: SeriesData) -> dict[str, Any]:
+    cadence = series.cadence()
+    rules = thresholds(spec, ctx.settings, cadence)
     return {
         "key": spec.key,
         "table": spec.table,
@@ -41,8 +35,10 @@ def describe(spec: SeriesSpec, series: SeriesData) -> dict[str, Any]:
         "count": series.count,
         "state": series.state,
         "error": series.error,
-        "interval_ms": round(interval / 1000, 3) if interval else None,
-        "stale_after_ms": stale_after_ms(spec, interval),
+        "interval_ms": round(cadence.median_us / 1000, 3) if cadence.median_us else None,
+        "gap_ms": rules.gap_us / 1000,
+        "stale_after_ms": rules.stale_us / 1000,
+        "interpolation": rules.interpolation,
         "low": spec.low,
         "high": spec.high,
         "seq": series.seq,
@@ -51,7 +47,7 @@ def describe(spec: SeriesSpec, series: SeriesData) -> dict[str, Any]:
 
 async def series_list(request: Request) -> Response:
     ctx = context(request)
-    return JSON([describe(spec, ctx.store[spec.key]) for spec in ctx.settings.series])
+    return JSON([describe(ctx, spec, ctx.store[spec.key]) for spec in ctx.settings.series])
 
 
 async def series_data(request: Request) -> Response:
@@ -61,23 +57,34 @@ async def series_data(request: Request) -> Response:
     q = request.query_params
     points = parse_points(q.get("points"), ctx.settings.default_points, ctx.settings.max_points)
     window = parse_window(q.get("start"), q.get("end"), series.newest)
-    body: dict[str, Any] = {"key": spec.key, "state": series.state, "seq": series.seq}
+    gap_us = thresholds(spec, ctx.settings, series.cadence()).gap_us
+    body: dict[str, Any] = {"key": spec.key, "state": series.state, "seq": series.seq, "gap_ms": gap_us / 1000}
     if window is None:
-        body.update(start=None, end=None, t=[], v=[], downsampled=False, count=0)
+        body.update(start=None, end=None, t=[], v=[], gaps=[], before=None, downsampled=False, count=0)
         return JSON(body)
     start, end = window
     # Snapshot seq before any await: the rows below are at least this fresh.
     seq = series.seq
     t, v = await ctx.history.window(spec, start, end)
+    before = await ctx.history.before(spec, start)
     n = int(t.size)
+    # Outages: consecutive samples further apart than the series' threshold,
+    # the sample before the window included, so its left edge is right too.
+    starts = downsample.gap_starts(t, gap_us, limit=2 * points)
+    gaps = np.stack((t[starts], t[starts + 1]), axis=1)
+    if before is not None and n and int(t[0]) - before[0] > gap_us:
+        gaps = np.concatenate((np.array([[before[0], t[0]]], dtype=np.int64), gaps))
     if n > points:
-        t, v = m4((t, v), points, has_nulls=series.null_count > 0 or not series.covers(start))
+        has_nulls = series.null_count > 0 or not series.covers(start)
+        t, v = downsample.m4((t, v), points, has_nulls=has_nulls, keep=np.concatenate((starts, starts + 1)))
     body.update(
         seq=seq,
         start=start // 1000,
         end=end // 1000,
-        t=t // 1000,
+        t=wire_ms(t),
         v=v,
+        gaps=wire_ms(gaps),
+        before=None if before is None else {"t": wire_ms1(before[0]), "v": _value(before[1])},
         downsampled=int(t.size) < n,
         count=n,
     )
@@ -85,6 +92,10 @@ async def series_data(request: Request) -> Response:
     # Time spent serving, JSON encoding included; the benchmark reads it.
     response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.2f}"
     return response
+
+
+def _value(x: float) -> float | None:
+    return None if x != x else x
 
 
 def _stats(rows: Rows, nulls_possible: bool) -> dict[str, Any]:
@@ -100,7 +111,7 @@ def _stats(rows: Rows, nulls_possible: bool) -> dict[str, Any]:
         "max": float(v.max()),
         "mean": float(v.sum() / v.size),
         "last": float(v[-1]),
-        "last_t": int(t[-1]) // 1000,
+        "last_t": wire_ms1(int(t[-1])),
     }
 
 

@@ -18,6 +18,7 @@ from realtime import messages
 from realtime.context import Context, context
 from realtime.hub import Client
 from realtime.messages import encode
+from realtime.times import us_from_wire
 
 __all__ = ["heartbeat", "websocket_endpoint"]
 
@@ -29,7 +30,7 @@ CLOSE_OVERFLOW = 1013
 async def heartbeat(ctx: Context) -> None:
     while True:
         await anyio.sleep(ctx.settings.heartbeat_interval)
-        ctx.hub.publish(messages.heartbeat(), subscribed_only=False)
+        ctx.hub.publish(messages.heartbeat())
 
 
 def _number_map(value: Any, name: str) -> dict[str, float]:
@@ -46,7 +47,16 @@ def _number_map(value: Any, name: str) -> dict[str, float]:
 
 
 def subscribe(ctx: Context, client: Client, message: dict[str, Any]) -> None:
-    """Queue the replay and start live delivery, atomically (no await here)."""
+    """Queue a replay of every row after ``since``, in one synchronous step.
+
+    Live rows flow from the moment of connection, so some rows after
+    ``since`` may already be queued or in flight as live appends. The
+    replay is authoritative above ``since``: the client replaces what it
+    holds after ``since`` with it. Every live message queued before the
+    replay reaches the client before it (one FIFO queue), and every one
+    queued after it holds rows merged after it, so no row is lost or kept
+    twice.
+    """
     since = _number_map(message.get("since"), "since")
     seqs = _number_map(message.get("seq"), "seq")
     unknown = sorted(k for k in (*since, *seqs) if k not in ctx.store)
@@ -55,8 +65,8 @@ def subscribe(ctx: Context, client: Client, message: dict[str, Any]) -> None:
     resync: list[str] = []
     for key, since_ms in since.items():
         series = ctx.store[key]
-        # The client holds rows up to since_ms (ms-rounded): replay from the next ms.
-        edge = int(since_ms) * 1000 + 999
+        # Wire times carry µs as fractional ms: the edge is the client's own newest row.
+        edge = us_from_wire(since_ms)
         t, v = series.rows_after(edge)
         if t.size > ctx.settings.replay_max_rows:
             resync.append(key)
@@ -64,7 +74,6 @@ def subscribe(ctx: Context, client: Client, message: dict[str, Any]) -> None:
         client.offer(encode(messages.append(key, t, v, seq=series.seq, late=False, replay=True)))
         if key in seqs and series.needs_resync(edge, int(seqs[key])):
             resync.append(key)
-    client.subscribed = True
     if resync:
         client.offer(encode(messages.resync(resync)))
 

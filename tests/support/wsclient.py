@@ -22,16 +22,18 @@ class Viewer:
     def __init__(self, url: str, *, max_queue: int = 16) -> None:
         self.url = url
         self.messages: list[dict[str, Any]] = []
-        self.rows: dict[str, list[tuple[int, float | None]]] = {}
+        self.rows: dict[str, list[tuple[float, float | None]]] = {}
         self.seq: dict[str, int] = {}
+        self.since: dict[str, float] = {}
         # max_queue bounds what the library reads ahead for us; 1 makes a
         # viewer that stops calling pump() stop reading the socket too.
         self.conn: ClientConnection = connect(url, open_timeout=10, max_queue=max_queue, max_size=None)
 
-    def subscribe(self, since: dict[str, int] | None = None, seq: dict[str, int] | None = None) -> None:
+    def subscribe(self, since: dict[str, float] | None = None, seq: dict[str, int] | None = None) -> None:
         msg: dict[str, Any] = {"type": "subscribe"}
         if since is not None:
             msg["since"] = since
+            self.since.update(since)
         if seq is not None:
             msg["seq"] = seq
         self.conn.send(json.dumps(msg))
@@ -52,7 +54,11 @@ class Viewer:
         self.messages.append(msg)
         if msg["type"] == "append":
             key = msg["series"]
-            self.rows.setdefault(key, []).extend(zip(msg["t"], msg["v"], strict=False))
+            rows = self.rows.setdefault(key, [])
+            if msg["replay"]:
+                # The contract: a replay replaces what the client holds after its `since`.
+                rows[:] = [r for r in rows if r[0] <= self.since[key]]
+            rows.extend(zip(msg["t"], msg["v"], strict=False))
             self.seq[key] = max(self.seq.get(key, 0), msg["seq"])
 
     def wait_for(self, predicate: Any, timeout: float = 10.0) -> None:
@@ -62,13 +68,13 @@ class Viewer:
                 raise AssertionError(f"viewer did not see the expected data within {timeout}s: {self.messages[-5:]}")
             self.pump(0.1)
 
-    def count(self, key: str) -> Counter[tuple[int, float | None]]:
+    def count(self, key: str) -> Counter[tuple[float, float | None]]:
         return Counter(self.rows.get(key, []))
 
     def of_type(self, kind: str) -> list[dict[str, Any]]:
         return [m for m in self.messages if m["type"] == kind]
 
-    def last_time(self, key: str) -> int:
+    def last_time(self, key: str) -> float:
         return max(t for t, _ in self.rows[key])
 
     def close(self) -> None:
