@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 import anyio
@@ -22,6 +23,7 @@ from realtime.history import History
 from realtime.hub import Hub
 from realtime.poller import Poller
 from realtime.store import MemoryPolicy, Store
+from realtime.supervise import DEFAULT_POLICY, Policy, supervised
 from realtime.views import api, export, pages, ws
 from realtime.views.handlers import exception_handlers
 
@@ -33,8 +35,18 @@ BackgroundTask = Callable[[], Coroutine[Any, Any, None]]
 _HISTORY_POOL_SIZE = 4
 
 
-def create_app(settings: Settings, *, background: Sequence[BackgroundTask] = ()) -> Starlette:
-    """Build the app; ``background`` tasks (e.g. the demo simulator) share its lifespan."""
+def create_app(
+    settings: Settings,
+    *,
+    background: Sequence[BackgroundTask] = (),
+    on_fatal: Callable[[], None] | None = None,
+    supervision: Policy = DEFAULT_POLICY,
+) -> Starlette:
+    """Build the app; ``background`` tasks (e.g. the demo simulator) share its lifespan.
+
+    ``on_fatal`` is called when a background task keeps crashing: ``run-app``
+    passes one that stops the server (and then exits non-zero).
+    """
     horizon = settings.store_horizon
     policy = MemoryPolicy(
         max_points=settings.store_max_points,
@@ -54,6 +66,14 @@ def create_app(settings: Settings, *, background: Sequence[BackgroundTask] = ())
         ),
     )
 
+    def fatal(reason: str) -> None:
+        ctx.fatal = reason
+        if on_fatal is not None:
+            on_fatal()
+
+    def supervise(name: str, task: Callable[[], Awaitable[None]]) -> Callable[[], Coroutine[Any, Any, None]]:
+        return functools.partial(supervised, name, task, fatal, supervision)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         pool = await create_pool(settings.pg, max_size=len(settings.series) + 1)
@@ -62,10 +82,10 @@ def create_app(settings: Settings, *, background: Sequence[BackgroundTask] = ())
             async with anyio.create_task_group() as tg:
                 for spec in settings.series:
                     poller = Poller(spec, settings, pool, store[spec.key], hub, health)
-                    tg.start_soon(poller.run, name=f"poller:{spec.key}")
-                tg.start_soon(ws.heartbeat, ctx, name="heartbeat")
-                for task in background:
-                    tg.start_soon(task)
+                    tg.start_soon(supervise(f"poller:{spec.key}", poller.run))
+                tg.start_soon(supervise("heartbeat", functools.partial(ws.heartbeat, ctx)))
+                for i, task in enumerate(background):
+                    tg.start_soon(supervise(getattr(task, "__name__", f"background-{i}"), task))
                 yield
                 tg.cancel_scope.cancel()
         finally:

@@ -13,6 +13,7 @@ import uvicorn
 
 from realtime.app import BackgroundTask, create_app
 from realtime.config import ConfigError, Settings, load_settings
+from realtime.supervise import DEFAULT_POLICY, Policy
 
 __all__ = ["main"]
 
@@ -36,8 +37,20 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _serve(settings: Settings, args: argparse.Namespace, background: Sequence[BackgroundTask] = ()) -> None:
-    app = create_app(settings, background=background)
+def serve(
+    settings: Settings,
+    args: argparse.Namespace,
+    background: Sequence[BackgroundTask] = (),
+    supervision: Policy = DEFAULT_POLICY,
+) -> int:
+    """Serve until stopped; 1 if the app stopped itself because it could not go on."""
+    server: uvicorn.Server | None = None
+
+    def stop() -> None:
+        if server is not None:
+            server.should_exit = True
+
+    app = create_app(settings, background=background, on_fatal=stop, supervision=supervision)
     config = uvicorn.Config(
         app,
         host=args.host or settings.host,
@@ -46,7 +59,13 @@ def _serve(settings: Settings, args: argparse.Namespace, background: Sequence[Ba
         ws_ping_interval=20.0,
         ws_ping_timeout=20.0,
     )
-    uvicorn.Server(config).run()
+    server = uvicorn.Server(config)
+    server.run()
+    reason = app.state.ctx.fatal
+    if reason is not None:
+        print(f"run-app: error: stopped: {reason}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _run_demo(args: argparse.Namespace) -> int:
@@ -66,8 +85,7 @@ def _run_demo(args: argparse.Namespace) -> int:
             # Runs until the lifespan cancels it.
             await simulator.run(asyncio.Event())
 
-        _serve(settings, args, [simulate])
-    return 0
+        return serve(settings, args, [simulate])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -77,14 +95,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.demo:
             return _run_demo(args)
         settings = load_settings(os.environ)
-        _serve(settings, args)
+        return serve(settings, args)
     except ConfigError as exc:
         print(f"run-app: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         # Ctrl-C before the server took over its signals (e.g. during demo setup).
         return 130
-    return 0
 
 
 if __name__ == "__main__":

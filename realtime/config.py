@@ -131,6 +131,15 @@ class Settings:
     poll_interval: float = field(
         default=0.5, metadata=env("POLL_INTERVAL", "seconds between polls for new rows, per table", number(0.01, 60))
     )
+    poll_stall_after: float = field(
+        default=60.0,
+        metadata=env(
+            "POLL_STALL_AFTER",
+            "seconds without a finished poll round (the database answering, or the poller reporting why not) "
+            "after which `/readyz` reports the poller stalled",
+            number(1, 86400),
+        ),
+    )
     reconcile_interval: float = field(
         default=5.0,
         metadata=env("RECONCILE_INTERVAL", "seconds between checks for late (backfilled) rows", number(0.1, 3600)),
@@ -141,6 +150,14 @@ class Settings:
             "RECONCILE_HORIZON",
             "how far back, in seconds before the newest row, late rows are looked for",
             number(60, 10 * 365 * 86400),
+        ),
+    )
+    sweep_interval: float = field(
+        default=300.0,
+        metadata=env(
+            "SWEEP_INTERVAL",
+            "seconds between sweeps for late rows over everything in memory (hourly counts), however old they are",
+            number(10, 86400),
         ),
     )
     store_horizon: float | None = field(

@@ -35,6 +35,8 @@ class Context:
     health: DbHealth
     history: History
     templates: Environment
+    # Why the app cannot go on (a background task that keeps crashing), or None.
+    fatal: str | None = None
 
 
 def context(conn: HTTPConnection) -> Context:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
@@ -22,10 +22,12 @@ from realtime.series import SeriesSpec
 __all__ = [
     "CONNECTION_ERRORS",
     "Conn",
+    "OutageKind",
     "SeriesSql",
     "TableInfo",
     "TableMissing",
     "TableUnusable",
+    "classify",
     "connect",
     "connect_kwargs",
     "create_pool",
@@ -48,6 +50,36 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.InternalClientError,
     asyncio.TimeoutError,  # not yet the builtin TimeoutError on 3.10
 )
+
+
+OutageKind = Literal["unreachable", "refused", "too-many-connections", "auth", "no-database"]
+
+# SQLSTATE classes, by what they say about reaching the database.
+_KINDS: tuple[tuple[type[BaseException], OutageKind], ...] = (
+    (asyncpg.InvalidAuthorizationSpecificationError, "auth"),  # 28000, 28P01 wrong password
+    (asyncpg.InvalidCatalogNameError, "no-database"),  # 3D000
+    (asyncpg.TooManyConnectionsError, "too-many-connections"),  # 53300
+    (asyncpg.ConfigurationLimitExceededError, "too-many-connections"),  # 53400: the role's limit
+    (asyncpg.CannotConnectNowError, "refused"),  # 57P03: starting up, shutting down, recovering
+    (asyncpg.AdminShutdownError, "refused"),  # 57P01: sessions terminated, e.g. a failover
+    (asyncpg.CrashShutdownError, "refused"),  # 57P02
+)
+
+
+def classify(exc: BaseException, *, connecting: bool = False) -> OutageKind | None:
+    """What kind of database outage an error means, or None if it is about one query.
+
+    ``connecting``: the error came from opening a connection, where any
+    refusal (e.g. "database is not accepting connections") is an outage.
+    """
+    for cls, kind in _KINDS:
+        if isinstance(exc, cls):
+            return kind
+    if isinstance(exc, CONNECTION_ERRORS) and not isinstance(exc, asyncpg.QueryCanceledError):
+        return "unreachable"
+    if connecting and isinstance(exc, asyncpg.PostgresError):
+        return "refused"
+    return None
 
 
 class TableMissing(Exception):
@@ -188,11 +220,12 @@ class SeriesSql:
     def estimated_rows(self) -> str:
         return "SELECT reltuples::float8 FROM pg_class WHERE oid = to_regclass($1)"
 
-    def minute_counts(self) -> str:
-        """Row counts per UTC minute in [$1, $2), for reconciliation."""
+    def bucket_counts(self, seconds: int, *, whole_table: bool) -> str:
+        """Row counts per bucket of ``seconds`` (epoch-aligned) in [$1, $2), or before $1 for ``whole_table``."""
+        where = f'"time" < {self._p(1)}' if whole_table else f'"time" >= {self._p(1)} AND "time" < {self._p(2)}'
         return (
-            f"SELECT floor(extract(epoch FROM {self._ts}) / 60)::int8 AS minute, count(*)::int8 AS n "
-            f'FROM {self.table} WHERE "time" >= {self._p(1)} AND "time" < {self._p(2)} GROUP BY 1'
+            f"SELECT floor(extract(epoch FROM {self._ts}) / {int(seconds)})::int8 AS bucket, count(*)::int8 AS n "
+            f"FROM {self.table} WHERE {where} GROUP BY 1"
         )
 
 

@@ -8,13 +8,23 @@ connections and never depend on a poller's state.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Sequence
 
 import asyncpg
 import numpy as np
 
 from realtime.config import Settings
-from realtime.db import CONNECTION_ERRORS, Conn, SeriesSql, TableMissing, TableUnusable, probe_table, read_rows
+from realtime.db import (
+    CONNECTION_ERRORS,
+    Conn,
+    SeriesSql,
+    TableMissing,
+    TableUnusable,
+    classify,
+    probe_table,
+    read_rows,
+)
 from realtime.errors import ApiError
 from realtime.health import DbHealth
 from realtime.rows import Rows, empty_rows
@@ -50,9 +60,20 @@ class History:
         return series.covers(start) or not series.loaded
 
     def check_available(self, spec: SeriesSpec, start: int) -> None:
-        """Refuse up front a window that needs the database while it is known to be down."""
-        if not self.in_memory(self.store[spec.key], start) and self.health.state == "down":
+        """Refuse, before any byte is sent, a window that needs the database while it is down.
+
+        That is a window older than the store, or any window of a series not
+        loaded yet (the app started during an outage): an empty answer would
+        say "no data" where the truth is "cannot tell".
+        """
+        self.check_loaded(spec)
+        if self.health.state == "down" and not self.store[spec.key].covers(start):
             raise ApiError(503, f"the database is unavailable; {spec.key} before the stored range is not in memory")
+
+    def check_loaded(self, spec: SeriesSpec) -> None:
+        """Refuse any window of a series not loaded yet while the database is down."""
+        if self.health.state == "down" and not self.store[spec.key].loaded:
+            raise ApiError(503, f"the database is unavailable and {spec.key} has not been loaded yet")
 
     async def _sql_for(self, conn: Conn, spec: SeriesSpec) -> SeriesSql:
         sql = self._sql.get(spec.key)
@@ -69,19 +90,39 @@ class History:
         if series.covers(start):
             i0, i1 = series.bounds(start, end)
             return series.t[i0:i1], series.v[i0:i1]
+        self.check_available(spec, start)
         if not series.loaded:
             return empty_rows()
+        async with self._connection() as conn:
+            try:
+                sql = await self._sql_for(conn, spec)
+                return await read_rows(conn, sql.rows_between(end_inclusive=True), dt_from_us(start), dt_from_us(end))
+            except (TableMissing, TableUnusable, asyncpg.PostgresError) as exc:
+                if classify(exc) is not None:
+                    raise
+                self._sql.pop(spec.key, None)
+                raise ApiError(503, f"{spec.key} cannot be read: {exc}") from None
+
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[Conn]:
+        """A connection of the history pool; outages are reported to health and answered with 503."""
         if self.pool is None:
             raise ApiError(503, _UNAVAILABLE)
         try:
-            async with self.pool.acquire() as conn:
-                sql = await self._sql_for(conn, spec)
-                return await read_rows(conn, sql.rows_between(end_inclusive=True), dt_from_us(start), dt_from_us(end))
-        except (TableMissing, TableUnusable, asyncpg.UndefinedTableError) as exc:
-            self._sql.pop(spec.key, None)
-            raise ApiError(503, f"{spec.key}: {exc}") from None
-        except CONNECTION_ERRORS:
+            conn = await self.pool.acquire()
+        except Exception as exc:
+            self.health.failed(exc, classify(exc, connecting=True) or "refused")
             raise ApiError(503, _UNAVAILABLE) from None
+        try:
+            yield conn
+        except Exception as exc:
+            kind = classify(exc)
+            if kind is None:
+                raise
+            self.health.failed(exc, kind)
+            raise ApiError(503, _UNAVAILABLE) from None
+        finally:
+            await self.pool.release(conn)
 
     async def before(self, spec: SeriesSpec, start: int) -> tuple[int, float] | None:
         """The newest row before ``start``: the value in force as the window opens."""
@@ -89,10 +130,10 @@ class History:
         i = int(np.searchsorted(series.t, start, "left"))
         if i > 0:
             return int(series.t[i - 1]), float(series.v[i - 1])
-        if series.covered_from is None or not series.loaded or self.pool is None:
-            return None  # the store holds every row: there is none before
+        if series.covered_from is None or not series.loaded or self.health.state == "down":
+            return None  # the store holds every row (there is none before), or none can be read
         try:
-            async with self.pool.acquire() as conn:
+            async with self._connection() as conn:
                 sql = await self._sql_for(conn, spec)
                 t, v = await read_rows(conn, sql.last_before(), dt_from_us(start))
         except _ANY_READ_ERROR:
@@ -123,9 +164,7 @@ class History:
             cursor = int(t[-1]) + 1
 
     async def _db_chunks(self, spec: SeriesSpec, start: int, end: int) -> AsyncIterator[Rows]:
-        if self.pool is None:
-            raise ApiError(503, _UNAVAILABLE)
-        async with self.pool.acquire() as conn, conn.transaction(readonly=True):
+        async with self._connection() as conn, conn.transaction(readonly=True):
             sql = await self._sql_for(conn, spec)
             cur = await conn.cursor(sql.rows_between(end_inclusive=True), dt_from_us(start), dt_from_us(end))
             held = empty_rows()

@@ -69,7 +69,8 @@ def parse_window(start_raw: str | None, end_raw: str | None, newest: int | None)
             return None
         return newest - HOUR_US, newest
     if start is None:
-        assert last is not None and end is not None
+        assert last is not None
+        assert end is not None
         start = last.us - HOUR_US
     elif end is None:
         end = start + HOUR_US

@@ -6,63 +6,37 @@ Three ways rows can arrive, and how each is caught:
 * at the newest timestamp, committed after a row with that timestamp was
   seen: the same query returns every row at ``newest``, and the multiset
   difference against the stored ones is what is new;
-* older (store-and-forward backfill): a cheap reconciliation compares
-  per-minute row counts over a recent horizon with the store, and fetches
-  only the minutes that differ.
+* older (store-and-forward backfill): reconciliation compares row counts per
+  time bucket with the store and reads only the buckets that differ: every
+  few seconds over the last hour, every few minutes over everything
+  (see :mod:`realtime.reconcile`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import time
-from collections import Counter
-from collections.abc import Iterable
 
 import asyncpg
 import numpy as np
 
 from realtime import messages
-from realtime.backoff import Backoff
 from realtime.config import Settings
-from realtime.db import CONNECTION_ERRORS, Conn, SeriesSql, TableMissing, TableUnusable, probe_table, read_rows
+from realtime.db import Conn, SeriesSql, TableMissing, TableUnusable, classify, probe_table, read_rows
 from realtime.health import DbHealth
 from realtime.hub import Hub
+from realtime.reconcile import find_late_rows, missing, pairs
 from realtime.rows import F64, I64, Rows
 from realtime.series import SeriesSpec
 from realtime.store import Batch, SeriesData, SeriesState
-from realtime.times import MINUTE_US, dt_from_us, us_from_dt
+from realtime.times import dt_from_us, us_from_dt
 
 __all__ = ["Poller"]
 
 log = logging.getLogger(__name__)
 
-# Minutes fetched per reconciliation round, so a big backfill spreads out.
-_MAX_MINUTES_PER_ROUND = 120
 _RETRY_MISSING = 5.0
-_MAX_BACKOFF = 5.0
-
-
-def _value_key(x: float) -> float | None:
-    return None if math.isnan(x) else x
-
-
-def _missing(db: Iterable[tuple[int, float]], have: Iterable[tuple[int, float]]) -> list[tuple[int, float]]:
-    """Rows in ``db`` beyond those in ``have``, as a multiset (NaN equals NaN)."""
-    remaining = Counter((t, _value_key(v)) for t, v in have)
-    out: list[tuple[int, float]] = []
-    for t, v in db:
-        k = (t, _value_key(v))
-        if remaining[k] > 0:
-            remaining[k] -= 1
-        else:
-            out.append((t, v))
-    return out
-
-
-def _pairs(rows: Rows) -> list[tuple[int, float]]:
-    return list(zip(rows[0].tolist(), rows[1].tolist(), strict=False))
 
 
 class Poller:
@@ -77,59 +51,75 @@ class Poller:
         self.health = health
         self.sql: SeriesSql | None = None
         self._next_reconcile = 0.0
+        self._next_sweep = 0.0
         self._warned_deleted = False
 
     async def run(self) -> None:
-        interval = self.settings.poll_interval
-        backoff = Backoff(interval, max(interval, _MAX_BACKOFF))
+        """Poll forever; every outcome is reported, none ends the loop."""
         while True:
-            try:
-                async with self.pool.acquire() as conn:
-                    await self.step(conn)
-                self.health.ok()
-                backoff.reset()
-                delay = interval
-            except TableMissing as exc:
-                self._mark("missing", str(exc))
-                self.health.ok()
-                delay = max(interval, _RETRY_MISSING)
-            except asyncpg.UndefinedTableError as exc:
-                # Dropped while we watched: keep what we have, look for it again.
-                self.sql = None
-                self.series.unload()
-                self._mark("missing", str(exc))
-                delay = max(interval, _RETRY_MISSING)
-            except CONNECTION_ERRORS as exc:
-                self.health.down(exc)
-                delay = backoff.next()
-            except asyncpg.PostgresError as exc:
-                # Reachable but refusing, e.g. no SELECT privilege.
-                self._mark("error", str(exc).splitlines()[0])
-                self.health.ok()
-                delay = max(interval, _RETRY_MISSING)
-            except TableUnusable as exc:
-                self._mark("error", str(exc))
-                self.health.ok()
-                delay = max(interval, _RETRY_MISSING)
-            except Exception as exc:
-                # A poller must never die: that would take the whole app down.
-                if self.series.error != str(exc):
-                    log.exception("series %s: unexpected error while polling", self.spec.key)
-                self._mark("error", str(exc) or type(exc).__name__)
-                delay = max(interval, _RETRY_MISSING)
+            await self.health.turn()
+            delay = await self._round()
+            self.series.round_done()
             await asyncio.sleep(delay)
+
+    async def _round(self) -> float:
+        """One poll (or load); returns the seconds until the next."""
+        interval = self.settings.poll_interval
+        try:
+            conn = await self.pool.acquire()
+        except Exception as exc:
+            self.health.failed(exc, classify(exc, connecting=True) or "refused")
+            return interval  # health.turn() holds the next attempt until its retry time
+        try:
+            await self.step(conn)
+        except Exception as exc:
+            kind = classify(exc)
+            if kind is not None:
+                self.health.failed(exc, kind)
+                return interval
+            self.health.succeeded()  # the database answered; this table is the trouble
+            return self._series_failed(exc)
+        finally:
+            await self.pool.release(conn)
+        self.health.succeeded()
+        if self.series.settle():
+            log.info("series %s: ok again", self.spec.key)
+        return interval
+
+    def _series_failed(self, exc: Exception) -> float:
+        if isinstance(exc, TableMissing):
+            self._mark("missing", str(exc))
+        elif isinstance(exc, asyncpg.UndefinedTableError):
+            # Dropped while we watched: keep what we have, look for it again.
+            self.sql = None
+            self.series.unload()
+            self._mark("missing", str(exc))
+        elif isinstance(exc, (asyncpg.PostgresError, TableUnusable)):
+            # Reachable but refusing, e.g. no SELECT privilege, or wrong columns.
+            self._mark("error", str(exc).splitlines()[0])
+        else:
+            # A poller must never die: that would stop this series for good.
+            if self.series.error != str(exc):
+                log.error("series %s: unexpected error while polling", self.spec.key)
+            self._mark("error", str(exc) or type(exc).__name__)
+        return max(self.settings.poll_interval, _RETRY_MISSING)
 
     def _mark(self, state: SeriesState, error: str) -> None:
         if self.series.mark(state, error):
-            log.warning("series %s: %s", self.spec.key, error)
+            log.warning("series %s: %s: %s", self.spec.key, state, error)
 
     async def step(self, conn: Conn) -> None:
         if self.sql is None or not self.series.loaded:
             await self.load(conn)
             return
         await self.poll(conn)
-        if time.monotonic() >= self._next_reconcile:
-            self._next_reconcile = time.monotonic() + self.settings.reconcile_interval
+        now = time.monotonic()
+        if now >= self._next_sweep:
+            self._next_sweep = now + self.settings.sweep_interval
+            self._next_reconcile = now + self.settings.reconcile_interval
+            await self.reconcile(conn, sweep=True)
+        elif now >= self._next_reconcile:
+            self._next_reconcile = now + self.settings.reconcile_interval
             await self.reconcile(conn)
 
     async def load(self, conn: Conn) -> None:
@@ -172,6 +162,7 @@ class Poller:
         # Anyone who drew this series before the load must redraw it.
         self.hub.publish(messages.resync([self.spec.key]))
         self._next_reconcile = time.monotonic() + self.settings.reconcile_interval
+        self._next_sweep = time.monotonic() + self.settings.sweep_interval
 
     async def poll(self, conn: Conn) -> Batch | None:
         assert self.sql is not None
@@ -184,43 +175,22 @@ class Poller:
             k = int(np.searchsorted(t, newest, "right"))
             if k:
                 have = self.series.values_at(newest)
-                extra = _missing(_pairs((t[:k], v[:k])), ((newest, float(x)) for x in have.tolist()))
+                extra = missing(pairs((t[:k], v[:k])), ((newest, float(x)) for x in have.tolist()))
                 et = np.array([r[0] for r in extra], dtype=np.int64)
                 ev = np.array([r[1] for r in extra], dtype=np.float64)
                 t, v = np.concatenate((et, t[k:])), np.concatenate((ev, v[k:]))
         return self._merge(t, v)
 
-    async def reconcile(self, conn: Conn) -> Batch | None:
-        """Find rows inserted behind the newest one, minute by minute."""
+    async def reconcile(self, conn: Conn, *, sweep: bool = False) -> Batch | None:
+        """Merge rows written behind the newest one (see :mod:`realtime.reconcile`)."""
         assert self.sql is not None
-        series = self.series
-        newest = series.newest
-        if newest is None:
-            return None
-        lo = (newest - int(self.settings.reconcile_horizon * 1_000_000)) // MINUTE_US * MINUTE_US
-        if series.covered_from is not None:
-            lo = max(lo, -(-series.covered_from // MINUTE_US) * MINUTE_US)
-        hi = newest
-        if lo >= hi:
-            return None
-        records = await conn.fetch(self.sql.minute_counts(), dt_from_us(lo), dt_from_us(hi))
-        db_counts = {int(r["minute"]): int(r["n"]) for r in records}
-        i0, i1 = series.bounds(lo, hi - 1)
-        minutes, counts = np.unique(series.t[i0:i1] // MINUTE_US, return_counts=True)
-        store_counts = dict(zip(minutes.tolist(), counts.tolist(), strict=False))
-        differing = sorted(m for m in db_counts.keys() | store_counts.keys() if db_counts.get(m) != store_counts.get(m))
-        new: list[tuple[int, float]] = []
-        for minute in differing[:_MAX_MINUTES_PER_ROUND]:
-            a, b = minute * MINUTE_US, min((minute + 1) * MINUTE_US, hi)
-            db_rows = await read_rows(conn, self.sql.rows_between(end_inclusive=False), dt_from_us(a), dt_from_us(b))
-            j0, j1 = series.bounds(a, b - 1)
-            if db_rows[0].size < j1 - j0 and not self._warned_deleted:
-                self._warned_deleted = True
-                log.warning("series %s: rows were deleted from the table; the store keeps them", self.spec.key)
-            new.extend(_missing(_pairs(db_rows), _pairs((series.t[j0:j1], series.v[j0:j1]))))
+        horizon = round(self.settings.reconcile_horizon * 1_000_000)
+        new, deleted = await find_late_rows(conn, self.sql, self.series, horizon_us=horizon, sweep=sweep)
+        if deleted and not self._warned_deleted:
+            self._warned_deleted = True
+            log.warning("series %s: rows were deleted from the table; the store keeps them", self.spec.key)
         if not new:
             return None
-        log.info("series %s: reconciliation found %d late rows", self.spec.key, len(new))
         t = np.array([r[0] for r in new], dtype=np.int64)
         v = np.array([r[1] for r in new], dtype=np.float64)
         return self._merge(t, v)

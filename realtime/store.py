@@ -89,6 +89,8 @@ class SeriesData:
         self._late: deque[tuple[int, int]] = deque(maxlen=_LATE_LOG)
         self._late_floor = seq_base
         self._cadence: _Measured | None = None
+        # When the poller last finished a round, whatever its outcome (monotonic).
+        self.polled_at = time.monotonic()
 
     # -- views -----------------------------------------------------------
     @property
@@ -230,6 +232,16 @@ class SeriesData:
         changed = (state, error) != (self.state, self.error)
         self.state, self.error = state, error
         return changed
+
+    def round_done(self) -> None:
+        """The poller finished a round (a stalled poller stops calling this)."""
+        self.polled_at = time.monotonic()
+
+    def settle(self) -> bool:
+        """A poll succeeded: whatever went wrong before is over; True if that is news."""
+        if not self.loaded:
+            return False
+        return self.mark("ok" if self.count else "empty", None)
 
     def unload(self) -> None:
         """The table went away: keep the rows, but load it afresh once it is back."""

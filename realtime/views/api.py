@@ -55,6 +55,7 @@ async def series_data(request: Request) -> Response:
     ctx = context(request)
     spec, series = lookup(ctx, request.path_params["key"])
     q = request.query_params
+    ctx.history.check_loaded(spec)
     points = parse_points(q.get("points"), ctx.settings.default_points, ctx.settings.max_points)
     window = parse_window(q.get("start"), q.get("end"), series.newest)
     gap_us = thresholds(spec, ctx.settings, series.cadence()).gap_us
@@ -119,6 +120,7 @@ async def series_stats(request: Request) -> Response:
     ctx = context(request)
     spec, series = lookup(ctx, request.path_params["key"])
     q = request.query_params
+    ctx.history.check_loaded(spec)
     window = parse_window(q.get("start"), q.get("end"), series.newest)
     if window is None:
         return JSON({"key": spec.key, "start": None, "end": None, **_stats(empty_rows(), False)})

@@ -20,6 +20,9 @@ from realtime.times import HOUR_US, file_stamp, now_us
 
 __all__ = ["export_csv"]
 
+# What can end an export whose headers are already sent: the database going away.
+_INTERRUPTED: tuple[type[BaseException], ...] = (ApiError, *CONNECTION_ERRORS)
+
 
 async def export_csv(request: Request) -> Response:
     ctx = context(request)
@@ -34,6 +37,8 @@ async def export_csv(request: Request) -> Response:
     if len(set(keys)) != len(keys):
         raise ApiError(400, "'series' names a series twice", "series")
     specs = [lookup(ctx, k, "series")[0] for k in keys]
+    for spec in specs:
+        ctx.history.check_loaded(spec)
     window = parse_window(q.get("start"), q.get("end"), ctx.store.newest())
     if window is None:
         # No data anywhere yet: an empty file for the last hour.
@@ -49,7 +54,7 @@ async def export_csv(request: Request) -> Response:
         try:
             async for slab in ctx.history.slabs(specs, start, end):
                 yield csvformat.lines(layout, keys, slab)
-        except CONNECTION_ERRORS:
+        except _INTERRUPTED:
             # Headers are sent: the best we can do is end the file visibly.
             yield "# export interrupted: the database became unavailable\r\n"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import orjson
 from jinja2 import TemplateNotFound
 from starlette.requests import Request
@@ -53,11 +55,32 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
+    """200 when the database answers and every poller is making rounds; else 503, saying why."""
     ctx = context(request)
+    now = time.monotonic()
+    stall = ctx.settings.poll_stall_after
+    series = {}
+    for key, s in ctx.store.series.items():
+        age = now - s.polled_at
+        series[key] = {"state": s.state, "error": s.error, "last_poll_s": round(age, 1), "stalled": age > stall}
+    stalled = sorted(k for k, v in series.items() if v["stalled"])
+    reasons = []
+    if ctx.health.state != "up":
+        reasons.append(
+            f"database {ctx.health.state}" + (f" ({ctx.health.kind}: {ctx.health.error})" if ctx.health.error else "")
+        )
+    if stalled:
+        reasons.append(f"no poll round for over {stall:g} s: {', '.join(stalled)}")
+    if ctx.fatal is not None:
+        reasons.append(f"a background task failed: {ctx.fatal}")
     body = {
+        "ready": not reasons,
+        "reason": "; ".join(reasons) or None,
         "database": ctx.health.state,
+        "kind": ctx.health.kind,
         "since": ctx.health.snapshot()["since"],
         "error": ctx.health.error,
-        "series": {k: s.state for k, s in ctx.store.series.items()},
+        "retry_in_s": None if ctx.health.retry_in is None else round(ctx.health.retry_in, 1),
+        "series": series,
     }
-    return JSON(body, status_code=200 if ctx.health.state == "up" else 503)
+    return JSON(body, status_code=200 if not reasons else 503)

@@ -6,13 +6,13 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 import uvicorn
 from starlette.applications import Starlette
 
-from realtime.app import create_app
+from realtime.app import BackgroundTask, create_app
 from realtime.config import Settings
 from realtime.context import Context
 
@@ -33,9 +33,10 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, interval: f
 
 
 class LiveServer:
-    def __init__(self, app: Starlette, port: int) -> None:
+    def __init__(self, app: Starlette, port: int, thread: threading.Thread) -> None:
         self.app = app
         self.port = port
+        self.thread = thread
         self.url = f"http://127.0.0.1:{port}"
         self.ws_url = f"ws://127.0.0.1:{port}/ws"
 
@@ -45,14 +46,34 @@ class LiveServer:
         assert isinstance(ctx, Context)
         return ctx
 
+    @property
+    def stopped(self) -> bool:
+        """The server has shut down (on its own, if the test did not stop it)."""
+        return not self.thread.is_alive()
+
     def loaded(self) -> bool:
         return all(s.loaded or s.state in ("missing", "error") for s in self.ctx.store.series.values())
 
 
 @contextmanager
-def serve(settings: Settings, port: int | None = None) -> Iterator[LiveServer]:
-    """The app on ``port`` (default: a free one); reuse a port to restart "the same" server."""
-    app = create_app(settings)
+def serve(
+    settings: Settings,
+    port: int | None = None,
+    *,
+    wait_loaded: bool = True,
+    background: Sequence[BackgroundTask] = (),
+) -> Iterator[LiveServer]:
+    """The app on ``port`` (default: a free one); reuse a port to restart "the same" server.
+
+    Waits until every table is loaded (or known missing) unless ``wait_loaded``
+    is false (a database that is down or refuses us). A fatal fault stops the
+    server as ``run-app`` does: ``LiveServer.stopped`` then tells.
+    """
+
+    def stop() -> None:
+        server.should_exit = True
+
+    app = create_app(settings, background=background, on_fatal=stop)
     port = port if port is not None else free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
 
@@ -61,10 +82,11 @@ def serve(settings: Settings, port: int | None = None) -> Iterator[LiveServer]:
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
-    live = LiveServer(app, port)
+    live = LiveServer(app, port, thread)
     try:
         wait_until(lambda: server.started, timeout=15)
-        wait_until(live.loaded, timeout=15)
+        if wait_loaded:
+            wait_until(live.loaded, timeout=15)
         yield live
     finally:
         server.should_exit = True
