@@ -50,7 +50,7 @@ def test_hello_reports_the_database(server: LiveServer) -> None:
     assert hello == {
         "type": "hello",
         "demo": False,
-        "db": {"state": "up", "since": hello["db"]["since"], "error": None},
+        "db": {"state": "up", "since": hello["db"]["since"], "error": None, "kind": None},
     }
     v.close()
 
