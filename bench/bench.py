@@ -55,7 +55,7 @@ async def _load(settings: Settings) -> tuple[float, int, float]:
     try:
         spec = next(s for s in settings.series if s.key == KEY)
         series = Store([KEY])[KEY]
-        poller = Poller(spec, settings, pool, series, Hub(1), DbHealth(lambda _: None))
+        poller = Poller(spec, settings, pool, series, Hub(1 << 20, 5.0), DbHealth(lambda _: None))
         before = _rss_bytes()
         started = time.perf_counter()
         async with pool.acquire() as conn:

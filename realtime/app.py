@@ -22,6 +22,7 @@ from realtime.health import DbHealth
 from realtime.history import History
 from realtime.hub import Hub
 from realtime.poller import Poller
+from realtime.replay import Replays
 from realtime.store import MemoryPolicy, Store
 from realtime.supervise import DEFAULT_POLICY, Policy, supervised
 from realtime.views import api, export, pages, ws
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 BackgroundTask = Callable[[], Coroutine[Any, Any, None]]
 # Connections for on-demand reads (history older than the store, CSV), apart from the pollers'.
 _HISTORY_POOL_SIZE = 4
+# Encoded replays kept for reconnect storms.
+_REPLAY_CACHE_BYTES = 64 * 1024 * 1024
 
 
 def create_app(
@@ -53,7 +56,7 @@ def create_app(
         horizon_us=round(horizon * 1_000_000) if horizon is not None else None,
     )
     store = Store([s.key for s in settings.series], policy=policy)
-    hub = Hub(settings.client_queue_size)
+    hub = Hub(settings.client_buffer_bytes, settings.send_timeout)
     health = DbHealth(on_change=lambda db: hub.publish(messages.status(db)))
     ctx = Context(
         settings=settings,
@@ -61,6 +64,7 @@ def create_app(
         hub=hub,
         health=health,
         history=History(settings, store, health),
+        replays=Replays(_REPLAY_CACHE_BYTES),
         templates=Environment(
             loader=FileSystemLoader(PACKAGE_DIR / "templates"), autoescape=select_autoescape(["html"])
         ),
@@ -84,6 +88,7 @@ def create_app(
                     poller = Poller(spec, settings, pool, store[spec.key], hub, health)
                     tg.start_soon(supervise(f"poller:{spec.key}", poller.run))
                 tg.start_soon(supervise("heartbeat", functools.partial(ws.heartbeat, ctx)))
+                tg.start_soon(supervise("frozen-viewers", hub.watch))
                 for i, task in enumerate(background):
                     tg.start_soon(supervise(getattr(task, "__name__", f"background-{i}"), task))
                 yield

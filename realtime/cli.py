@@ -14,6 +14,7 @@ import uvicorn
 from realtime.app import BackgroundTask, create_app
 from realtime.config import ConfigError, Settings, load_settings
 from realtime.supervise import DEFAULT_POLICY, Policy
+from realtime.wsprotocol import DirectWriteProtocol
 
 __all__ = ["main"]
 
@@ -56,6 +57,10 @@ def serve(
         host=args.host or settings.host,
         port=args.port or settings.port,
         log_level=args.log_level,
+        ws=DirectWriteProtocol,
+        # Viewers share one encoded frame; per-connection deflate would redo the work per viewer
+        # and keep ~50 KB of state each (see README, "Many viewers").
+        ws_per_message_deflate=False,
         ws_ping_interval=20.0,
         ws_ping_timeout=20.0,
     )

@@ -215,12 +215,13 @@ class Settings:
     max_points: int = field(
         default=10_000, metadata=env("MAX_POINTS", "the most points a history request may ask for", integer(2, 100_000))
     )
-    client_queue_size: int = field(
-        default=256,
+    client_buffer_bytes: int = field(
+        default=16 * 1024 * 1024,
         metadata=env(
-            "CLIENT_QUEUE_SIZE",
-            "messages a browser may fall behind before it is dropped (it reconnects and catches up)",
-            integer(1, 1_000_000),
+            "CLIENT_BUFFER_BYTES",
+            "bytes a viewer may fall behind (what its socket still holds) before it is dropped; it reconnects and "
+            "catches up. Must hold the largest replay (`REPLAY_MAX_ROWS` at about 35 bytes a row)",
+            integer(64 * 1024, 1 << 31),
         ),
     )
     send_timeout: float = field(
@@ -246,6 +247,8 @@ class Settings:
     def __post_init__(self) -> None:
         if self.default_points > self.max_points:
             raise ConfigError("DEFAULT_POINTS must not exceed MAX_POINTS")
+        if self.replay_max_rows * 40 > self.client_buffer_bytes:
+            raise ConfigError("CLIENT_BUFFER_BYTES must hold the largest replay: at least 40 bytes per REPLAY_MAX_ROWS")
 
     def series_by_key(self) -> dict[str, SeriesSpec]:
         return {s.key: s for s in self.series}

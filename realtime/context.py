@@ -17,6 +17,7 @@ from realtime.errors import ApiError
 from realtime.health import DbHealth
 from realtime.history import History
 from realtime.hub import Hub
+from realtime.replay import Replays
 from realtime.series import SeriesSpec
 from realtime.store import SeriesData, Store
 
@@ -34,6 +35,7 @@ class Context:
     hub: Hub
     health: DbHealth
     history: History
+    replays: Replays
     templates: Environment
     # Why the app cannot go on (a background task that keeps crashing), or None.
     fatal: str | None = None

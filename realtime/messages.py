@@ -16,7 +16,7 @@ import orjson
 from realtime.rows import F64, I64
 from realtime.times import wire_ms
 
-__all__ = ["Message", "append", "encode", "error", "heartbeat", "hello", "resync", "status"]
+__all__ = ["Message", "append", "encode", "encode_many", "error", "heartbeat", "hello", "resync", "status"]
 
 Message = dict[str, Any]
 
@@ -24,6 +24,11 @@ Message = dict[str, Any]
 def encode(message: Message) -> str:
     """JSON text for a message; numpy columns are serialised without a Python list."""
     return orjson.dumps(message, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+
+
+def encode_many(messages: list[Message]) -> str:
+    """One frame of several messages: a JSON array of them."""
+    return orjson.dumps(messages, option=orjson.OPT_SERIALIZE_NUMPY).decode()
 
 
 def hello(*, demo: bool, db: Mapping[str, Any]) -> Message:

@@ -84,7 +84,8 @@ class Poller:
         self.health.succeeded()
         if self.series.settle():
             log.info("series %s: ok again", self.spec.key)
-        return interval
+        # Every poller wakes on the same clock tick, so the hub sends one frame per tick.
+        return interval - time.time() % interval
 
     def _series_failed(self, exc: Exception) -> float:
         if isinstance(exc, TableMissing):

@@ -10,7 +10,6 @@ the poller and the WebSocket handler agree on exactly which rows a client has.
 from __future__ import annotations
 
 import time
-from collections import deque
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -20,25 +19,14 @@ import numpy.typing as npt
 from realtime.cadence import Cadence, measure
 from realtime.rows import F64, I64, Rows
 
-__all__ = ["Batch", "MemoryPolicy", "SeriesData", "SeriesState", "Store", "clock_seq_base"]
+__all__ = ["Batch", "MemoryPolicy", "SeriesData", "SeriesState", "Store"]
 
 _GROWTH = 1.25
 _MIN_CAPACITY = 4096
-_LATE_LOG = 4096
 # The interval distribution changes slowly: measure it at most this often.
 _CADENCE_EVERY = 10.0
 
 SeriesState = Literal["loading", "ok", "empty", "missing", "error"]
-
-
-def clock_seq_base() -> int:
-    """Where a process starts its sequences: the clock (ms * 1000).
-
-    A restarted server then numbers its batches above any an earlier process
-    sent, so a browser's "drop what I already hold" rule stays right across
-    restarts. Stays below 2**53 for JavaScript.
-    """
-    return int(time.time() * 1000) * 1000
 
 
 @dataclass(frozen=True)
@@ -68,14 +56,13 @@ class Batch:
 
 
 class SeriesData:
-    def __init__(self, key: str, *, policy: MemoryPolicy | None = None, seq_base: int = 0) -> None:
+    def __init__(self, key: str, *, policy: MemoryPolicy | None = None) -> None:
         self.key = key
         self.policy = policy or MemoryPolicy()
         self._t: I64 = np.empty(0, dtype=np.int64)
         self._v: F64 = np.empty(0, dtype=np.float64)
         self._off = 0
         self.n = 0
-        self.seq = seq_base
         # The store holds every table row at or after covered_from (None: all rows).
         self.covered_from: int | None = None
         self.rows_before = 0
@@ -84,10 +71,6 @@ class SeriesData:
         self.error: str | None = None
         self.loaded = False
         self.null_count = 0
-        # (seq, oldest t) of batches that landed at or before the newest row:
-        # a reconnecting client whose ``since`` is past that t missed them.
-        self._late: deque[tuple[int, int]] = deque(maxlen=_LATE_LOG)
-        self._late_floor = seq_base
         self._cadence: _Measured | None = None
         # When the poller last finished a round, whatever its outcome (monotonic).
         self.polled_at = time.monotonic()
@@ -170,11 +153,8 @@ class SeriesData:
         self.state = "ok" if n or rows_before else "empty"
         self.error = None
         # Clients holding an older snapshot cannot be patched: make them reload.
-        self._late.clear()
         self._cadence = None
-        self.seq += 1
         self._trim()
-        self._late_floor = self.seq
 
     def _reserve(self, extra: int) -> None:
         need = self.n + extra
@@ -217,10 +197,8 @@ class SeriesData:
             s = self._off + pos
             self._t[s : end + k] = tail_t[order]
             self._v[s : end + k] = tail_v[order]
-            self._late.append((self.seq + 1, int(t[0])))
         self.n += k
         self.null_count += int(np.count_nonzero(np.isnan(v)))
-        self.seq += 1
         if self.state in ("empty", "loading") and self.loaded:
             self.state = "ok"
         batch = Batch(t=t, v=v, seq=self.seq, late=late)
@@ -272,13 +250,35 @@ class SeriesData:
         self.n -= drop
         self.covered_from = cut
 
+    @property
+    def seq(self) -> int:
+        """The cursor a client holds: how many rows of the table this process knows.
+
+        It grows with every merged batch, and it means the same on every
+        replica that has read the same rows, and across restarts: it comes
+        from the table, not from the process.
+        """
+        return self.count
+
+    def count_through(self, t0: int) -> int | None:
+        """Rows at or before ``t0`` (None if that reaches back before the store)."""
+        if not self.covers(t0):
+            return None
+        return self.rows_before + int(np.searchsorted(self.t, t0, "right"))
+
+    def count_after(self, t0: int) -> int:
+        """Stored rows strictly after ``t0``, without copying them."""
+        return self.n - int(np.searchsorted(self.t, t0, "right"))
+
     def needs_resync(self, since: int, seq: int) -> bool:
-        """Did a client holding ``seq`` miss late rows at or before ``since``?"""
-        if seq >= self.seq:
-            return False
-        if seq < self._late_floor:
-            return True
-        return any(s > seq and t0 <= since for s, t0 in self._late)
+        """Does a client that held ``seq`` rows when its newest was ``since`` hold what we hold up to ``since``?
+
+        Rows backfilled at or before ``since`` while it was away make our
+        count there larger; a table that lost rows, or a replica that has not
+        caught up, makes it smaller. Either way the client must reload.
+        """
+        here = self.count_through(since)
+        return (here if here is not None else self.count) != seq
 
 
 def _base(a: npt.NDArray[Any]) -> npt.NDArray[Any] | None:
@@ -297,9 +297,8 @@ def _base(a: npt.NDArray[Any]) -> npt.NDArray[Any] | None:
 
 
 class Store:
-    def __init__(self, keys: list[str], *, policy: MemoryPolicy | None = None, seq_base: int | None = None) -> None:
-        base = clock_seq_base() if seq_base is None else seq_base
-        self.series: dict[str, SeriesData] = {k: SeriesData(k, policy=policy, seq_base=base) for k in keys}
+    def __init__(self, keys: list[str], *, policy: MemoryPolicy | None = None) -> None:
+        self.series: dict[str, SeriesData] = {k: SeriesData(k, policy=policy) for k in keys}
 
     def __getitem__(self, key: str) -> SeriesData:
         return self.series[key]

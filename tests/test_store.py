@@ -120,16 +120,16 @@ def test_state_is_owned_by_the_store() -> None:
     assert (state(s), s.error, s.loaded) == ("ok", None, True)
 
 
-def test_needs_resync_only_for_late_rows_at_or_before_since() -> None:
+def test_needs_resync_only_when_the_rows_up_to_since_differ() -> None:
     s = loaded([10, 20, 30])
-    seq = s.seq
+    seq = s.seq  # a client holds these three rows; its newest is 30
+    assert seq == 3
     s.merge(ts(40), arr(1))
-    assert not s.needs_resync(since=40, seq=seq)  # a replay covers it
+    assert not s.needs_resync(since=30, seq=seq)  # a replay covers it
     s.merge(ts(15), arr(1))
-    assert s.needs_resync(since=40, seq=seq)
-    assert not s.needs_resync(since=10, seq=seq)  # the late row is after since: replay has it
-    assert not s.needs_resync(since=40, seq=s.seq)
-    assert s.needs_resync(since=40, seq=0)  # older than the last reload
+    assert s.needs_resync(since=30, seq=seq)  # backfilled behind its newest row: reload
+    assert not s.needs_resync(since=10, seq=1)  # the late row is after since: the replay has it
+    assert s.needs_resync(since=30, seq=9)  # it holds rows we do not: reload too
 
 
 def test_cadence_is_measured_on_load_and_after_new_rows() -> None:
@@ -141,10 +141,15 @@ def test_cadence_is_measured_on_load_and_after_new_rows() -> None:
     assert s.cadence().median_us == 30_000_000
 
 
-def test_sequences_of_a_newer_process_are_higher() -> None:
-    """Regression: seq restarted at 0 with the server, so browsers holding a
-    higher seq from before the restart dropped every new live batch. Seqs now
-    start from the clock."""
-    s = Store(["x"])["x"]
-    assert s.seq > 1_600_000_000_000_000  # from the clock (2020 or later), not from 0
-    assert s.seq < 2**53
+def test_seq_means_the_same_in_every_process() -> None:
+    """Regression (replicas): seq was a per-process counter started from the
+    clock, so a browser whose snapshot came from one replica and live feed from
+    another compared numbers that meant nothing to each other. Seq is now the
+    number of rows of the table a process knows, whatever the batches were."""
+    one = Store(["x"])["x"]
+    one.replace((ts(10, 20), arr(1, 2)), covered_from=None)
+    one.merge(ts(30, 40), arr(3, 4))
+    other = Store(["x"])["x"]
+    other.replace((ts(10, 20, 30), arr(1, 2, 3)), covered_from=None)
+    other.merge(ts(40), arr(4))
+    assert one.seq == other.seq == 4

@@ -66,13 +66,14 @@ export class LiveConnection {
     ws.onmessage = (ev: MessageEvent) => {
       if (this.ws !== ws) return;
       this.armWatchdog();
-      let msg: ServerMessage;
+      let data: ServerMessage | ServerMessage[];
       try {
-        msg = JSON.parse(String(ev.data)) as ServerMessage;
+        data = JSON.parse(String(ev.data)) as ServerMessage | ServerMessage[];
       } catch {
         return;
       }
-      this.dispatch(msg);
+      // One frame per server tick: an array of messages (or a single one).
+      for (const msg of Array.isArray(data) ? data : [data]) this.dispatch(msg);
     };
     ws.onclose = () => {
       if (this.ws !== ws) return;

@@ -1,13 +1,17 @@
-"""The live feed: one WebSocket per browser, fed from the hub.
+"""The live feed: one WebSocket per viewer, fed from the hub.
 
-Receive, send and the overflow watch run in one task group; whichever ends
-first (disconnect, a send that times out, an overflowing queue) cancels the
-others, and the hub forgets the client on the way out.
+A viewer gets live rows from the moment it connects. ``subscribe`` asks for
+a replay of what it missed (see docs/contract.md). The handler only reads:
+frames reach the viewer through the hub, written straight to its socket.
+It ends when the viewer leaves or the hub drops it; a dropped viewer is
+closed with a reason (1013 overflow, 1008 frozen) and, if its socket will
+not drain, aborted after a bounded wait, so its memory and descriptor go.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from typing import Any
 
 import anyio
@@ -16,15 +20,22 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from realtime import messages
 from realtime.context import Context, context
-from realtime.hub import Client
-from realtime.messages import encode
+from realtime.hub import Viewer
 from realtime.times import us_from_wire
+from realtime.wsprotocol import EXTENSION
 
 __all__ = ["heartbeat", "websocket_endpoint"]
 
-# RFC 6455: 1008 policy violation (frozen client), 1013 try again later (overflow).
-CLOSE_FROZEN = 1008
-CLOSE_OVERFLOW = 1013
+# RFC 6455: 1008 policy violation (frozen viewer), 1013 try again later (overflow).
+CLOSE_CODES = {"frozen": 1008, "overflow": 1013}
+# How long a dropped viewer's close may take before its socket is aborted.
+CLOSE_WAIT_S = 2.0
+# What a vanished peer raises: starlette's disconnect, uvicorn's ClientDisconnected (an
+# OSError), or a send on a socket that is already closing.
+_GONE = (WebSocketDisconnect, OSError, RuntimeError)
+# Subscribes a viewer may send in a burst, and how fast the allowance refills.
+SUBSCRIBE_BURST = 5
+SUBSCRIBE_EVERY_S = 2.0
 
 
 async def heartbeat(ctx: Context) -> None:
@@ -41,92 +52,142 @@ def _number_map(value: Any, name: str) -> dict[str, float]:
     out: dict[str, float] = {}
     for key, x in value.items():
         if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
-            raise ValueError(f"'{name}.{key}' must be a number")
+            raise ValueError(f"'{name}.{str(key)[:40]}' must be a number")
         out[str(key)] = float(x)
     return out
 
 
-def subscribe(ctx: Context, client: Client, message: dict[str, Any]) -> None:
-    """Queue a replay of every row after ``since``, in one synchronous step.
+def subscribe(ctx: Context, viewer: Viewer, message: dict[str, Any]) -> None:
+    """Send a replay of every row after ``since``, in one synchronous step.
 
     Live rows flow from the moment of connection, so some rows after
-    ``since`` may already be queued or in flight as live appends. The
-    replay is authoritative above ``since``: the client replaces what it
-    holds after ``since`` with it. Every live message queued before the
-    replay reaches the client before it (one FIFO queue), and every one
-    queued after it holds rows merged after it, so no row is lost or kept
-    twice.
+    ``since`` may already have reached the viewer as live appends. The
+    replay is authoritative above ``since``: the viewer replaces what it
+    holds after ``since`` with it. Everything published before the replay
+    is flushed ahead of it, and everything after it holds rows merged after
+    it, so no row is lost or kept twice.
     """
     since = _number_map(message.get("since"), "since")
     seqs = _number_map(message.get("seq"), "seq")
     unknown = sorted(k for k in (*since, *seqs) if k not in ctx.store)
     if unknown:
-        raise ValueError(f"unknown series {', '.join(unknown)}")
+        raise ValueError(f"unknown series {', '.join(k[:40] for k in unknown[:4])}")
+    parts: list[str] = []
     resync: list[str] = []
     for key, since_ms in since.items():
         series = ctx.store[key]
-        # Wire times carry µs as fractional ms: the edge is the client's own newest row.
+        # Wire times carry µs as fractional ms: the edge is the viewer's own newest row.
         edge = us_from_wire(since_ms)
-        t, v = series.rows_after(edge)
-        if t.size > ctx.settings.replay_max_rows:
+        # Counted before anything is copied: a replay over the cap is a reload instead.
+        if series.count_after(edge) > ctx.settings.replay_max_rows:
             resync.append(key)
             continue
-        client.offer(encode(messages.append(key, t, v, seq=series.seq, late=False, replay=True)))
+        parts.append(ctx.replays.get(series, edge))
         if key in seqs and series.needs_resync(edge, int(seqs[key])):
             resync.append(key)
     if resync:
-        client.offer(encode(messages.resync(resync)))
+        parts.append(messages.encode(messages.resync(resync)))
+    if parts:
+        ctx.hub.unicast(viewer, "[" + ",".join(parts) + "]")
+
+
+class _Allowance:
+    """A token bucket: a viewer's own messages cost it, not the others."""
+
+    def __init__(self) -> None:
+        self.tokens = float(SUBSCRIBE_BURST)
+        self.at = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(SUBSCRIBE_BURST, self.tokens + (now - self.at) / SUBSCRIBE_EVERY_S)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+async def _receive(websocket: WebSocket, ctx: Context, viewer: Viewer) -> None:
+    allowance = _Allowance()
+    while True:
+        try:
+            msg = await websocket.receive()
+        except _GONE:
+            return
+        if msg["type"] == "websocket.disconnect":
+            return
+        if not allowance.take():
+            ctx.hub.unicast(viewer, messages.error("too many messages; wait a few seconds"))
+            continue
+        text = msg.get("text") or (msg.get("bytes") or b"").decode("utf-8", "replace")
+        try:
+            data = orjson.loads(text)
+            if not isinstance(data, dict) or data.get("type") != "subscribe":
+                raise ValueError("expected {'type': 'subscribe', ...}")
+            subscribe(ctx, viewer, data)
+        except (ValueError, orjson.JSONDecodeError) as exc:
+            ctx.hub.unicast(viewer, messages.error(str(exc)))
+
+
+async def _pump(websocket: WebSocket, viewer: Viewer) -> None:
+    """The fallback sender, where no direct channel to the socket exists."""
+    while True:
+        await viewer.ready.wait()
+        while viewer.queue:
+            text = viewer.queue.popleft()
+            viewer.queued_bytes -= len(text)
+            viewer.sending_since = time.monotonic()
+            try:
+                await websocket.send_text(text)
+            except _GONE:
+                return
+            viewer.sending_since = None
+        viewer.ready.clear()
+
+
+async def _close(websocket: WebSocket, viewer: Viewer) -> None:
+    """Close a dropped viewer with its reason; abort the socket if that cannot go through."""
+    assert viewer.dropped is not None
+    with anyio.move_on_after(CLOSE_WAIT_S):
+        try:
+            if websocket.client_state == WebSocketState.CONNECTED:
+                await websocket.close(CLOSE_CODES[viewer.dropped])
+        except _GONE:
+            pass
+    # A close that could not reach the kernel never will: drop the socket and its buffers.
+    if viewer.channel is not None and viewer.channel.buffered() > 0:
+        viewer.channel.abort()
 
 
 async def websocket_endpoint(websocket: WebSocket) -> None:
     ctx = context(websocket)
-    await websocket.accept()
-    async with ctx.hub.connect() as client:
-        client.offer(encode(messages.hello(demo=ctx.settings.demo, db=ctx.health.snapshot())))
-        close_code: int | None = None
-
+    channel = websocket.scope.get("extensions", {}).get(EXTENSION, {}).get("channel")
+    try:
+        await websocket.accept()
+    except _GONE:
+        return  # gone before the handshake completed
+    async with ctx.hub.connect(channel) as viewer:
+        ctx.hub.unicast(viewer, messages.hello(demo=ctx.settings.demo, db=ctx.health.snapshot()))
+        # Whichever ends first (the viewer leaves, or is dropped) ends the others.
+        # An abrupt disconnect is a normal event: the children catch it, nothing escapes.
         async with anyio.create_task_group() as tg:
 
-            async def receive() -> None:
-                while True:
-                    msg = await websocket.receive()
-                    if msg["type"] == "websocket.disconnect":
-                        break
-                    text = msg.get("text") or (msg.get("bytes") or b"").decode("utf-8", "replace")
-                    try:
-                        data = orjson.loads(text)
-                        if not isinstance(data, dict) or data.get("type") != "subscribe":
-                            raise ValueError("expected {'type': 'subscribe', ...}")
-                        subscribe(ctx, client, data)
-                    except (ValueError, orjson.JSONDecodeError) as exc:
-                        client.offer(encode(messages.error(str(exc))))
+            async def until_gone() -> None:
+                await viewer.gone.wait()
                 tg.cancel_scope.cancel()
 
-            async def send() -> None:
-                nonlocal close_code
-                while True:
-                    payload = await client.queue.get()
-                    with anyio.move_on_after(ctx.settings.send_timeout) as scope:
-                        await websocket.send_text(payload)
-                    if scope.cancelled_caught:
-                        close_code = CLOSE_FROZEN
-                        client.dropped = True
-                        tg.cancel_scope.cancel()
-                        return
-
-            async def watch_overflow() -> None:
-                nonlocal close_code
-                await client.overflowed.wait()
-                close_code = CLOSE_OVERFLOW
+            async def reading() -> None:
+                await _receive(websocket, ctx, viewer)
                 tg.cancel_scope.cancel()
 
-            tg.start_soon(receive)
-            tg.start_soon(send)
-            tg.start_soon(watch_overflow)
+            async def pumping() -> None:
+                await _pump(websocket, viewer)
+                tg.cancel_scope.cancel()
 
-        if close_code is not None and websocket.client_state == WebSocketState.CONNECTED:
-            try:
-                with anyio.move_on_after(1):
-                    await websocket.close(close_code)
-            except (RuntimeError, WebSocketDisconnect, OSError):
-                pass
+            tg.start_soon(until_gone)
+            tg.start_soon(reading)
+            if channel is None:
+                tg.start_soon(pumping)
+        if viewer.dropped is not None:
+            await _close(websocket, viewer)

@@ -28,6 +28,7 @@ class Viewer:
         # max_queue bounds what the library reads ahead for us; 1 makes a
         # viewer that stops calling pump() stop reading the socket too.
         self.conn: ClientConnection = connect(url, open_timeout=10, max_queue=max_queue, max_size=None)
+        self.frames = 0
 
     def subscribe(self, since: dict[str, float] | None = None, seq: dict[str, int] | None = None) -> None:
         msg: dict[str, Any] = {"type": "subscribe"}
@@ -48,7 +49,11 @@ class Viewer:
                 raw = self.conn.recv(timeout=left)
             except TimeoutError:
                 return
-            self._handle(json.loads(raw))
+            data = json.loads(raw)
+            self.frames += 1
+            # A frame holds one message, or an array of them (one frame per poll tick).
+            for msg in data if isinstance(data, list) else [data]:
+                self._handle(msg)
 
     def _handle(self, msg: dict[str, Any]) -> None:
         self.messages.append(msg)
