@@ -19,6 +19,7 @@ from realtime.config import ConfigError, PgSettings, pg_from_env, time_zone
 from realtime.db import connect
 from realtime.series import DEFAULT_SERIES, SeriesSpec, load_series_file
 from realtime.sim.live import Simulator
+from realtime.sim.sampling import Sampling, check_sampling
 from realtime.sim.tables import backfill, backfill_empty, create_tables, fill_rows
 
 __all__ = ["main"]
@@ -45,6 +46,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--series", action="append", metavar="KEY", help="simulate only this series (repeatable; default: all)"
     )
+    parser.add_argument(
+        "--sampling",
+        action="append",
+        metavar="KEY=MODE",
+        help="log series KEY 'regular' (every reading, on a jittery clock) or by 'exception' (when it moves past"
+        " its deadband); repeatable (default: temperature by exception, the others regular)",
+    )
     parser.add_argument("--no-live", action="store_true", help="exit after creating and backfilling")
     parser.add_argument("--seed", type=int, help="random seed, for reproducible data")
     parser.add_argument(
@@ -63,6 +71,17 @@ def _select(series: Sequence[SeriesSpec], keys: list[str] | None) -> tuple[Serie
     return tuple(by_key[k] for k in dict.fromkeys(keys))
 
 
+def _sampling(choices: list[str] | None, series: Sequence[SeriesSpec]) -> dict[str, Sampling]:
+    pairs = [choice.partition("=") for choice in choices or ()]
+    if any(not sep for _, sep, _ in pairs):
+        raise ConfigError("--sampling takes KEY=MODE")
+    _select(series, [key for key, _, _ in pairs])
+    try:
+        return check_sampling({key: mode for key, _, mode in pairs})
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 async def _connect_retrying(pg: PgSettings, attempts: int = 10) -> asyncpg.Connection[asyncpg.Record]:
     """Connect, waiting out a database that is still starting (compose starts both together)."""
     backoff = Backoff(0.5, 5.0)
@@ -76,7 +95,13 @@ async def _connect_retrying(pg: PgSettings, attempts: int = 10) -> asyncpg.Conne
             await asyncio.sleep(backoff.next())
 
 
-async def _run(args: argparse.Namespace, pg: PgSettings, series: tuple[SeriesSpec, ...], timezone: str) -> int:
+async def _run(
+    args: argparse.Namespace,
+    pg: PgSettings,
+    series: tuple[SeriesSpec, ...],
+    timezone: str,
+    sampling: dict[str, Sampling],
+) -> int:
     conn = await _connect_retrying(pg)
     try:
         await create_tables(conn, series)
@@ -88,9 +113,13 @@ async def _run(args: argparse.Namespace, pg: PgSettings, series: tuple[SeriesSpe
             return 0
         started = time.perf_counter()
         if args.backfill_hours is None:
-            written = await backfill_empty(conn, series, hours=24.0, seed=args.seed, timezone=timezone)
+            written = await backfill_empty(
+                conn, series, hours=24.0, seed=args.seed, timezone=timezone, sampling=sampling
+            )
         elif args.backfill_hours > 0:
-            written = await backfill(conn, series, hours=args.backfill_hours, seed=args.seed, timezone=timezone)
+            written = await backfill(
+                conn, series, hours=args.backfill_hours, seed=args.seed, timezone=timezone, sampling=sampling
+            )
         else:
             written = {}
         if written:
@@ -104,7 +133,7 @@ async def _run(args: argparse.Namespace, pg: PgSettings, series: tuple[SeriesSpe
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     log.info("writing live rows to %d tables; Ctrl-C to stop", len(series))
-    await Simulator(pg, series, seed=args.seed, timezone=timezone).run(stop)
+    await Simulator(pg, series, seed=args.seed, timezone=timezone, sampling=sampling).run(stop)
     log.info("stopped")
     return 0
 
@@ -126,12 +155,13 @@ def main(argv: list[str] | None = None) -> int:
             "--timezone" if args.timezone else "DATA_TIMEZONE",
             args.timezone or env.get("DATA_TIMEZONE", "").strip() or "UTC",
         )
+        sampling = _sampling(args.sampling, series)
     except ConfigError as exc:
         print(f"run-simulator: error: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
-        return asyncio.run(_run(args, pg, series, timezone))
+        return asyncio.run(_run(args, pg, series, timezone, sampling))
     except KeyboardInterrupt:  # Ctrl-C before the live loop installed its handler
         return 130
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:

@@ -1,8 +1,12 @@
 """The live simulator: new rows in real time, one commit per row, with store-and-forward.
 
+Each series is read on its own clock and logged as in a backfill (regularly,
+or by exception: see :mod:`.sampling`), through the same :meth:`Feed.read`.
 When the database is unreachable it keeps sampling into a bounded buffer,
 retries with backoff and forwards the buffered rows on recovery, as a
-historian does after a network outage.
+historian does after a network outage. :meth:`Simulator.interrupt` is the
+other kind of outage, the instrument's: nothing is written for a while, so
+the table gets a real hole.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import collections
 import heapq
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 import asyncpg
@@ -22,6 +26,7 @@ from realtime.config import PgSettings
 from realtime.db import create_pool
 from realtime.series import DEFAULT_SERIES, SeriesSpec
 from realtime.sim import models
+from realtime.sim.sampling import Feed, Sampling, check_sampling
 
 __all__ = ["Simulator"]
 
@@ -36,9 +41,10 @@ class Simulator:
 
     ``db`` is a pool (used as is) or connection settings (the simulator opens
     its own pool). Each series continues smoothly from the newest value in
-    its table. When the database is unreachable the simulator logs once,
-    keeps sampling into a bounded buffer, retries with backoff and forwards
-    the buffered rows on recovery, as a historian's store-and-forward does.
+    its table; ``sampling`` and ``gaps`` are as in a backfill. When the
+    database is unreachable the simulator logs once, keeps sampling into a
+    bounded buffer, retries with backoff and forwards the buffered rows on
+    recovery, as a historian's store-and-forward does.
     """
 
     def __init__(
@@ -49,15 +55,24 @@ class Simulator:
         seed: int | None = None,
         timezone: str = "UTC",
         gaps: bool = True,
+        sampling: Mapping[str, Sampling] | None = None,
         buffer_rows: int = 3600,
         max_backoff: float = 10.0,
     ) -> None:
         self._db = db
         self._zone = models.zone(timezone)
+        modes = check_sampling(sampling or {})
         # A different stream from backfill's, so a seeded live run does not replay history.
         self._feeds = [
-            models.Feed(spec, models.Random(None if seed is None else seed + 1, spec.key), gaps=gaps) for spec in series
+            Feed(
+                spec,
+                models.Random(None if seed is None else seed + 1, spec.key),
+                gaps=gaps,
+                sampling=modes.get(spec.key),
+            )
+            for spec in series
         ]
+        self._offline_until = [0] * len(series)  # epoch ms, per series: see interrupt()
         self._pending: list[collections.deque[tuple[datetime, float]]] = [
             collections.deque(maxlen=buffer_rows) for _ in series
         ]
@@ -70,6 +85,20 @@ class Simulator:
     @property
     def database_up(self) -> bool:
         return not self._down
+
+    def interrupt(self, key: str, seconds: float) -> tuple[datetime, datetime]:
+        """Write nothing for series ``key`` for ``seconds`` from now: a real outage, not a steady value.
+
+        The model runs on; the first reading after the outage is written.
+        Returns the hole as naive timestamps in the data zone, ``[start, end)``.
+        """
+        keys = [feed.spec.key for feed in self._feeds]
+        if key not in keys:
+            raise KeyError(f"no series {key!r} in this simulator")
+        i = keys.index(key)
+        start = round(time.time() * 1000)
+        self._offline_until[i] = start + round(seconds * 1000)
+        return models.naive(start, self._zone), models.naive(self._offline_until[i], self._zone)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run until ``stop`` is set; an in-flight insert is abandoned so stopping is prompt."""
@@ -99,16 +128,18 @@ class Simulator:
             heapq.heapify(queue)
             while True:
                 due, i = queue[0]
-                delay = due / 1000 - time.time()
-                if delay > 0:
-                    await asyncio.sleep(delay)
+                # Sleep even when late, so stopping and other tasks get their turn.
+                await asyncio.sleep(max(0.0, due / 1000 - time.time()))
                 feed = self._feeds[i]
                 # Stamp with the real clock: a late loop gives late but truthful timestamps.
                 ms = max(round(time.time() * 1000), (feed.last_ms or 0) + 1)
-                (value,) = models.float32([feed.sample(ms)], feed.profile.quantum)
-                self._pending[i].append((models.naive(ms, self._zone), value))
+                value = feed.read(ms, online=ms >= self._offline_until[i])
+                if value is not None:
+                    (stored,) = models.float32([value], None)
+                    self._pending[i].append((models.naive(ms, self._zone), stored))
                 heapq.heapreplace(queue, (ms + feed.interval_ms(), i))
-                await self._flush(pool)
+                if any(self._pending):
+                    await self._flush(pool)
         finally:
             if pool is not self._db:
                 try:

@@ -1,15 +1,15 @@
-"""The bioreactor's process models and their sampling.
+"""The bioreactor's process models: what each signal does between two readings.
 
 The data should look like a measured cultivation run, so the dashboard is
-exercised by the shapes it will meet: each signal is a small stochastic
-process (Ornstein-Uhlenbeck drift, a noisy limit cycle for a controller
-hunting, a dead-band pH dose) that is exact for any step length, because
-sampling is irregular (median 1-4 s, log-normal jitter, gaps of up to about
-four minutes). Values are quantised like the instrument and rounded through
-float32 as the historian stores them. Culture activity is a function of
-absolute time, so backfill, live rows and bulk fills agree without sharing
-state; :func:`bulk_values` are vectorised look-alikes, cheap enough for
-millions of benchmark rows.
+exercised by the shapes it will meet. Each signal is a small stochastic
+process that can be advanced by any step, because readings come at irregular
+times (see :mod:`.sampling` for when they are taken and which are written):
+Ornstein-Uhlenbeck drift, a noisy limit cycle for a controller hunting, a
+dead-band pH dose, and a smooth jacket-controlled temperature whose rate of
+change alternates between settled and active spells. Culture activity is a
+function of absolute time, so backfill, live rows and bulk fills agree
+without sharing state; :func:`bulk_values` are vectorised look-alikes, cheap
+enough for millions of benchmark rows.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import math
 import random
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeAlias
 from zoneinfo import ZoneInfo
@@ -29,7 +28,7 @@ import numpy.typing as npt
 from realtime.config import time_zone
 from realtime.series import SeriesSpec
 
-__all__ = ["Feed", "Random", "bulk_intervals", "bulk_values", "end_ms", "float32", "local_ms", "naive", "zone"]
+__all__ = ["Model", "Random", "bulk_values", "end_ms", "float32", "local_ms", "model_for", "naive", "zone"]
 
 _Ints: TypeAlias = "npt.NDArray[np.int64]"
 _Floats: TypeAlias = "npt.NDArray[np.float64]"
@@ -41,7 +40,6 @@ _TWO_PI = 2.0 * math.pi
 # of absolute time, so backfill, live rows and bulk fills agree without
 # sharing state.
 _CULTURE_PERIOD = 4 * 86_400.0
-_GAP_MIN, _GAP_MAX = 20.0, 240.0  # seconds; the measured run had gaps up to ~4 min
 
 
 # -- time ------------------------------------------------------------------------
@@ -146,7 +144,7 @@ class _Oscillator:
         return self.re
 
 
-class _Model:
+class Model:
     """A signal's process: ``value(t, dt)`` advances by ``dt`` seconds to epoch time ``t``."""
 
     def __init__(self, rng: Random) -> None:
@@ -159,22 +157,53 @@ class _Model:
         """Continue from a value already in the table, so a restart shows no jump."""
 
 
-class _Temperature(_Model):
-    """37 °C under jacket control: slow drift, heater cycling and sensor noise."""
+class _Temperature(Model):
+    """37 °C under jacket control, smooth at the instrument's resolution.
+
+    The controller alternates between settled spells, when the broth drifts by
+    about a quantum (0.0014 °C) a minute, and active ones after a disturbance
+    (a feed, a sample, an agitation change), when it moves by a few
+    hundredths of a degree a minute. The rate of change is an OU process
+    scaled by the spell and a slow log-normal texture; the temperature is its
+    integral, pulled back to 37 °C. No white noise: the sensor's damping
+    keeps it below the quantum. So an exception logger sees long quiet
+    stretches in settled spells and at turning points, as on the plant; the
+    constants are calibrated against its interval profile (see :mod:`.sampling`).
+    """
+
+    _ACTIVE, _SETTLED = 3.3e-4, 3e-5  # °C/s, the rate's scale in each spell
+    _SPELL = 600.0  # mean seconds of a spell
+    _RAMP = 60.0  # seconds for the rate's scale to follow a change of spell
+    _PULL = 1800.0  # seconds for an offset from 37 °C to decay
 
     def __init__(self, rng: Random) -> None:
         super().__init__(rng)
-        self._drift = _Drift(rng, std=0.05, tau=3600.0)
-        self._cycle = _Oscillator(rng, period=720.0, coherence=3600.0)
+        self._offset = 0.05 * rng.normal()
+        self._rate = _Drift(rng, std=1.0, tau=60.0)
+        self._texture = _Drift(rng, std=0.3, tau=300.0)
+        self._active = rng.random() < 0.5
+        self._scale = self._ACTIVE if self._active else self._SETTLED
 
     def value(self, t: float, dt: float) -> float:
-        return 37.0 + self._drift.step(dt) + 0.02 * self._cycle.step(dt) + 0.008 * self.rng.normal()
+        # Integrated in steps of about a second, so long steps (regular sampling, gaps) stay smooth.
+        n = max(1, round(dt))
+        for _ in range(n):
+            self._step(dt / n)
+        return 37.0 + self._offset
+
+    def _step(self, dt: float) -> None:
+        if self.rng.random() < -math.expm1(-dt / self._SPELL):
+            self._active = not self._active
+        follow = math.exp(-dt / self._RAMP)
+        self._scale = self._scale * follow + (self._ACTIVE if self._active else self._SETTLED) * (1.0 - follow)
+        rate = self._scale * math.exp(self._texture.step(dt)) * self._rate.step(dt)
+        self._offset = self._offset * math.exp(-dt / self._PULL) + rate * dt
 
     def resume(self, t: float, value: float) -> None:
-        self._drift.x = min(0.3, max(-0.3, value - 37.0 - 0.02 * self._cycle.re))
+        self._offset = min(0.3, max(-0.3, value - 37.0))
 
 
-class _PH(_Model):
+class _PH(Model):
     """Acid production pulls pH down; a dead-band controller doses base back up."""
 
     def __init__(self, rng: Random) -> None:
@@ -204,7 +233,7 @@ class _PH(_Model):
         self._dose = 0.0
 
 
-class _DissolvedOxygen(_Model):
+class _DissolvedOxygen(Model):
     """DO around a 40 % set point: PID hunting, growing uptake, occasional spikes."""
 
     def __init__(self, rng: Random) -> None:
@@ -234,7 +263,7 @@ class _DissolvedOxygen(_Model):
         self._spike = 0.0
 
 
-class _Pressure(_Model):
+class _Pressure(Model):
     """Head-space gauge pressure: 1.5 psi, rising a little as gas flow follows uptake."""
 
     def __init__(self, rng: Random) -> None:
@@ -248,7 +277,7 @@ class _Pressure(_Model):
         self._drift.x = min(0.1, max(-0.1, value - 1.5 - 0.04 * _culture(t)))
 
 
-class _Generic(_Model):
+class _Generic(Model):
     """Any other configured series: a wander inside its limits (or around 50)."""
 
     def __init__(self, rng: Random, spec: SeriesSpec) -> None:
@@ -266,84 +295,21 @@ class _Generic(_Model):
         self._drift.x = value - self._centre
 
 
-@dataclass(frozen=True)
-class _Profile:
-    interval: float  # median seconds between samples
-    jitter: float = 0.35  # log-normal sigma of the interval
-    gaps_per_hour: float = 1.0
-    quantum: float | None = None  # instrument resolution
-
-
-_PROFILES: Mapping[str, _Profile] = {
-    "temperature": _Profile(2.0),
-    "ph": _Profile(3.0),
-    "do": _Profile(1.0),
-    "pressure": _Profile(3.8, quantum=0.002),
+_MODELS: Mapping[str, type[Model]] = {
+    "temperature": _Temperature,
+    "ph": _PH,
+    "do": _DissolvedOxygen,
+    "pressure": _Pressure,
 }
 
 
-def _intervals_ms(rng: np.random.Generator, n: int, profile: _Profile, *, gaps: bool = True) -> _Ints:
-    """``n`` sampling intervals in ms: log-normal around the median, plus occasional gaps."""
-    steps = profile.interval * 1000.0 * np.exp(rng.normal(0.0, profile.jitter, n))
-    if gaps:
-        gapped = rng.random(n) < profile.gaps_per_hour * profile.interval / 3600.0
-        steps[gapped] += 1000.0 * np.exp(rng.uniform(math.log(_GAP_MIN), math.log(_GAP_MAX), int(gapped.sum())))
-    result: _Ints = np.maximum(1, np.rint(steps)).astype(np.int64)
-    return result
-
-
-class Feed:
-    """One series: its sampling clock and its process model."""
-
-    def __init__(self, spec: SeriesSpec, rng: Random, *, gaps: bool) -> None:
-        self.spec = spec
-        self.profile = _PROFILES.get(spec.key, _Profile(2.0))
-        self.rng = rng
-        self.gaps = gaps
-        model_types = {"temperature": _Temperature, "ph": _PH, "do": _DissolvedOxygen, "pressure": _Pressure}
-        model_type = model_types.get(spec.key)
-        self.model: _Model = model_type(rng) if model_type else _Generic(rng, spec)
-        self.last_ms: int | None = None
-
-    def interval_ms(self) -> int:
-        profile = self.profile
-        dt = profile.interval * math.exp(profile.jitter * self.rng.normal())
-        if self.gaps and self.rng.random() < profile.gaps_per_hour * profile.interval / 3600.0:
-            dt += math.exp(self.rng.uniform(math.log(_GAP_MIN), math.log(_GAP_MAX)))
-        return max(50, round(dt * 1000))
-
-    def sample(self, ms: int) -> float:
-        """The raw value at ``ms``, advancing the model from the previous sample."""
-        dt = (ms - self.last_ms) / 1000 if self.last_ms is not None else self.profile.interval
-        self.last_ms = ms
-        return self.model.value(ms / 1000, max(dt, 0.001))
-
-    def history(self, start_ms: int, end_ms: int, zone: ZoneInfo) -> list[tuple[datetime, float]]:
-        """Rows from ``start_ms`` to ``end_ms``: the clock is drawn with numpy, the model stepped in order."""
-        first = start_ms + round(self.rng.uniform(0.0, self.profile.interval) * 1000)
-        batch = int((end_ms - first) / (self.profile.interval * 1000)) + 64
-        pieces: list[_Ints] = []
-        next_ms = first
-        while next_ms <= end_ms:
-            offsets = np.cumsum(_intervals_ms(self.rng.np, batch, self.profile, gaps=self.gaps))
-            times = next_ms + offsets - offsets[0]
-            pieces.append(times[times <= end_ms])
-            next_ms += int(offsets[-1])
-        if not pieces or not sum(len(p) for p in pieces):
-            return []
-        times = np.concatenate(pieces)
-        values = float32([self.sample(ms) for ms in times.tolist()], self.profile.quantum)
-        # datetime64[ms] -> naive datetime objects in C; ms precision is exact.
-        stamps: list[datetime] = local_ms(times, zone).astype("datetime64[ms]").tolist()
-        return list(zip(stamps, values, strict=True))
+def model_for(spec: SeriesSpec, rng: Random) -> Model:
+    """The process model of a series: the bioreactor's own by key, a generic wander for any other."""
+    model_type = _MODELS.get(spec.key)
+    return model_type(rng) if model_type else _Generic(rng, spec)
 
 
 # -- bulk sampling for benchmarks --------------------------------------------------
-
-
-def bulk_intervals(seed: int, chunk: int, n: int, interval_s: float) -> _Ints:
-    """Milliseconds before each row of one chunk; the same (seed, chunk) gives the same steps."""
-    return _intervals_ms(np.random.default_rng([seed, chunk, 0]), n, _Profile(interval_s))
 
 
 def bulk_values(key: str, t: _Floats, rng: np.random.Generator) -> _Floats:

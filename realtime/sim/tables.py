@@ -1,7 +1,9 @@
 """Laying down history: create the historian tables, backfill hours of data, bulk-fill millions of rows.
 
-Backfill steps the process models of :mod:`realtime.sim.models`; bulk fills
-(for benchmarks) use their vectorised look-alikes and binary COPY
+Backfill reads the process models of :mod:`.models` through the series'
+logging (:mod:`.sampling`: regular, or by exception), as the live writer
+does, and can cut outages into it. Bulk fills (for benchmarks) are regular
+only: vectorised look-alikes of the models sent by binary COPY
 (:mod:`realtime.pgcopy`), so memory stays flat whatever the row count.
 """
 
@@ -10,9 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from typing import TypeAlias
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import numpy as np
@@ -21,8 +24,9 @@ from realtime import pgcopy
 from realtime.db import Conn
 from realtime.series import SeriesSpec, quote_ident
 from realtime.sim import models
+from realtime.sim.sampling import Feed, Outage, Sampling, bulk_intervals, check_sampling
 
-__all__ = ["Database", "backfill", "backfill_empty", "create_tables", "fill_rows"]
+__all__ = ["Database", "Outage", "backfill", "backfill_empty", "create_tables", "fill_rows"]
 
 # What the bulk functions accept: a connection (pooled or not) or a pool.
 Database: TypeAlias = "Conn | asyncpg.Pool[asyncpg.Record]"
@@ -76,29 +80,47 @@ async def backfill(
     end: datetime | None = None,
     seed: int | None = None,
     timezone: str = "UTC",
+    sampling: Mapping[str, Sampling] | None = None,
+    gaps: bool = True,
+    outages: Sequence[Outage] = (),
 ) -> dict[str, int]:
     """Write ``hours`` of realistic history ending at ``end`` (default now) through COPY.
 
     A naive ``end`` is wall time in ``timezone``, the zone the naive timestamps are written in.
+    ``sampling`` overrides a series' logging by key (default: temperature by
+    exception, the others regular); ``gaps`` adds the regular clock's
+    occasional gaps; each of ``outages`` cuts a hole of its length.
     Returns the rows written per series key.
     """
     if hours < 0:
         raise ValueError("hours must not be negative")
+    modes = check_sampling(sampling or {})
+    unknown = {o.key for o in outages} - {s.key for s in series}
+    if unknown:
+        raise ValueError(f"outages of unknown series: {', '.join(sorted(unknown))}")
+    if any(not o.seconds > 0 for o in outages):
+        raise ValueError("an outage must last a positive number of seconds")
     zone = models.zone(timezone)
     end_ms = models.end_ms(end, zone)
     start_ms = end_ms - round(hours * 3_600_000)
     written: dict[str, int] = {}
     async with _connection(db) as conn:
         for spec in series:
-            feed = models.Feed(spec, models.Random(seed, spec.key), gaps=True)
+            feed = Feed(spec, models.Random(seed, spec.key), gaps=gaps, sampling=modes.get(spec.key))
+            holes = [_hole(o, zone) for o in outages if o.key == spec.key]
             # About a second of CPU for a day of history: keep the event loop responsive meanwhile.
-            rows = await asyncio.to_thread(feed.history, start_ms, end_ms, zone)
+            rows = await asyncio.to_thread(feed.history, start_ms, end_ms, zone, holes)
             if rows:
                 await conn.copy_records_to_table(
                     spec.table, schema_name=spec.schema, columns=("time", "value"), records=rows
                 )
             written[spec.key] = len(rows)
     return written
+
+
+def _hole(outage: Outage, zone: ZoneInfo) -> tuple[int, int]:
+    start = models.end_ms(outage.start, zone)
+    return start, start + round(outage.seconds * 1000)
 
 
 async def backfill_empty(
@@ -108,13 +130,14 @@ async def backfill_empty(
     hours: float = 24.0,
     seed: int | None = None,
     timezone: str = "UTC",
+    sampling: Mapping[str, Sampling] | None = None,
 ) -> dict[str, int]:
     """Backfill ``hours`` ending now into those tables that hold no rows; others are left alone."""
     async with _connection(db) as conn:
         empty = [s for s in series if not await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {s.qualified_name})")]
         if not empty:
             return {}
-        return await backfill(conn, empty, hours=hours, seed=seed, timezone=timezone)
+        return await backfill(conn, empty, hours=hours, seed=seed, timezone=timezone, sampling=sampling)
 
 
 # -- bulk fill for benchmarks ------------------------------------------------------
@@ -149,13 +172,13 @@ async def fill_rows(
     seed = secrets.randbits(32) if seed is None else seed
     chunks = [min(_CHUNK_ROWS, rows - i) for i in range(0, rows, _CHUNK_ROWS)]
     # Two passes over seeded chunks: the first only sums the span, so the last row lands on `end`.
-    span = sum(int(models.bulk_intervals(seed, k, n, interval_s).sum()) for k, n in enumerate(chunks))
+    span = sum(int(bulk_intervals(seed, k, n, interval_s).sum()) for k, n in enumerate(chunks))
 
     async def source() -> AsyncIterator[bytes]:
         yield pgcopy.HEADER
         base = end_ms - span
         for k, n in enumerate(chunks):
-            utc_ms = base + np.cumsum(models.bulk_intervals(seed, k, n, interval_s))
+            utc_ms = base + np.cumsum(bulk_intervals(seed, k, n, interval_s))
             base = int(utc_ms[-1])
             values = models.bulk_values(spec.key, utc_ms / 1000.0, np.random.default_rng([seed, k, 1]))
             # Naive timestamps are wall time in the data zone, written as if UTC.

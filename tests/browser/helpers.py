@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -16,6 +16,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
 from realtime.config import PgSettings
 from realtime.sim.live import Simulator
+from realtime.sim.sampling import Sampling
 from realtime.sim.tables import backfill
 from tests.support.pg import PgServer, TestDb, create_schema, run
 from tests.support.server import LiveServer, serve
@@ -265,9 +266,9 @@ def decimals_for(x: float) -> int:
 
 
 @contextmanager
-def simulating(db: TestDb) -> Iterator[Simulator]:
+def simulating(db: TestDb, sampling: Mapping[str, Sampling] | None = None) -> Iterator[Simulator]:
     """The plant's simulator writing live rows, on a thread with its own event loop."""
-    sim = Simulator(db.admin, db.series, seed=1, gaps=False)
+    sim = Simulator(db.admin, db.series, seed=1, gaps=False, sampling=sampling)
     started = threading.Event()
     handles: dict[str, object] = {}
     failure: list[BaseException] = []
