@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -13,6 +14,7 @@ import uvicorn
 
 from realtime.app import BackgroundTask, create_app
 from realtime.config import ConfigError, Settings, load_settings
+from realtime.limits import AcceptErrorFilter, raise_descriptor_limit
 from realtime.supervise import DEFAULT_POLICY, Policy
 from realtime.wsprotocol import DirectWriteProtocol
 
@@ -52,6 +54,9 @@ def serve(
             server.should_exit = True
 
     app = create_app(settings, background=background, on_fatal=stop, supervision=supervision)
+    # Each connection is a descriptor; leave room for the database pools, files and logs.
+    raise_descriptor_limit(settings.max_connections + 256)
+    logging.getLogger("asyncio").addFilter(AcceptErrorFilter())
     config = uvicorn.Config(
         app,
         host=args.host or settings.host,
@@ -63,6 +68,8 @@ def serve(
         ws_per_message_deflate=False,
         ws_ping_interval=20.0,
         ws_ping_timeout=20.0,
+        limit_concurrency=settings.max_connections,
+        timeout_graceful_shutdown=math.ceil(settings.shutdown_timeout),
     )
     server = uvicorn.Server(config)
     server.run()

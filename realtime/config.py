@@ -224,6 +224,31 @@ class Settings:
             integer(64 * 1024, 1 << 31),
         ),
     )
+    max_viewers: int = field(
+        default=5000,
+        metadata=env(
+            "MAX_VIEWERS",
+            "live-feed connections one process serves; the next is refused with 503 before the handshake",
+            integer(1, 1_000_000),
+        ),
+    )
+    max_connections: int = field(
+        default=6000,
+        metadata=env(
+            "MAX_CONNECTIONS",
+            "connections of any kind one process accepts (viewers, page and API requests); beyond it, 503. "
+            "The process raises its descriptor limit to fit, within the hard limit",
+            integer(10, 1_000_000),
+        ),
+    )
+    shutdown_timeout: float = field(
+        default=10.0,
+        metadata=env(
+            "SHUTDOWN_TIMEOUT",
+            "seconds a shutdown waits for requests in flight (e.g. a CSV download) before cutting them",
+            number(0, 3600),
+        ),
+    )
     send_timeout: float = field(
         default=5.0,
         metadata=env(
@@ -247,6 +272,8 @@ class Settings:
     def __post_init__(self) -> None:
         if self.default_points > self.max_points:
             raise ConfigError("DEFAULT_POINTS must not exceed MAX_POINTS")
+        if self.max_viewers > self.max_connections:
+            raise ConfigError("MAX_VIEWERS must not exceed MAX_CONNECTIONS")
         if self.replay_max_rows * 40 > self.client_buffer_bytes:
             raise ConfigError("CLIENT_BUFFER_BYTES must hold the largest replay: at least 40 bytes per REPLAY_MAX_ROWS")
 

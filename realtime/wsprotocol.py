@@ -55,6 +55,18 @@ class DirectChannel:
 
 
 class DirectWriteProtocol(WebSocketsSansIOProtocol):
+    def shutdown(self) -> None:
+        """Server shutdown: close open viewers with 1001 (going away), not uvicorn's 1012 (restart)."""
+        if self.handshake_complete and not self.close_sent and self.initial_response is None:
+            self.stop_keepalive()
+            self.queue.put_nowait({"type": "websocket.disconnect", "code": 1001})
+            self.conn.send_close(1001, "server shutting down")
+            self.transport.write(b"".join(self.conn.data_to_send()))
+            self.close_sent = True
+            self.transport.close()
+            return
+        super().shutdown()
+
     def handle_connect(self, event: Request) -> None:
         super().handle_connect(event)
         scope: Any = getattr(self, "scope", None)

@@ -10,12 +10,14 @@ not drain, aborted after a bounded wait, so its memory and descriptor go.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from typing import Any
 
 import anyio
 import orjson
+from starlette.responses import JSONResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from realtime import messages
@@ -160,8 +162,17 @@ async def _close(websocket: WebSocket, viewer: Viewer) -> None:
         viewer.channel.abort()
 
 
+async def _refuse(websocket: WebSocket, status: int, reason: str) -> None:
+    with contextlib.suppress(*_GONE):
+        await websocket.send_denial_response(JSONResponse({"error": reason}, status, headers={"Retry-After": "5"}))
+
+
 async def websocket_endpoint(websocket: WebSocket) -> None:
     ctx = context(websocket)
+    if len(ctx.hub) >= ctx.settings.max_viewers:
+        # Refused before the handshake: the browser retries with backoff, and other replicas may take it.
+        await _refuse(websocket, 503, "this server has as many live viewers as it may serve; try again later")
+        return
     channel = websocket.scope.get("extensions", {}).get(EXTENSION, {}).get("channel")
     try:
         await websocket.accept()
