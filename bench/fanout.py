@@ -1,0 +1,304 @@
+"""Fan-out at scale (#8): many viewers, one server process, measured side by side.
+
+Runs `run-app` as a separate process (so its CPU and memory are its own),
+connects N WebSocket viewers from this process, and writes 4 tables x 2 rows/s.
+For each N it prints commit -> receive latency (p50/p99, and p99 minus the
+one-viewer p99), rows lost or duplicated, server CPU per viewer-frame and per
+viewer-row, and server memory per viewer. Then a reconnect storm: N viewers
+subscribe at once asking to replay the last hour.
+
+    python -m bench.fanout                          # embedded PostgreSQL
+    POSTGRES_HOST=127.0.0.1 POSTGRES_PORT=5432 POSTGRES_USER=postgres \\
+    POSTGRES_DB=postgres python -m bench.fanout --viewers 1,1000,5000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+from websockets.asyncio.client import ClientConnection, connect
+
+from tests.support.pg import TestDb, create_database, create_schema, drop_database, server_from_env
+from tests.support.server import free_port
+
+TABLES = ("temperature", "ph", "do", "pressure")
+EPOCH = datetime(1970, 1, 1)
+_server = contextmanager(partial(server_from_env, prefix="rt-fanout-"))
+
+
+def _proc_cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _proc_rss(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+@dataclass
+class Crowd:
+    """N viewers and what they received: row id -> arrival times, and per-viewer counts."""
+
+    conns: list[ClientConnection] = field(default_factory=list)
+    arrivals: dict[int, list[float]] = field(default_factory=lambda: defaultdict(list))
+    seen: list[Counter[int]] = field(default_factory=list)
+    frames: int = 0
+    rows: int = 0
+    replays: int = 0
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    # Replays are counted, not parsed: a storm's clients share this machine's two cores with the server.
+    light: bool = False
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def until(self, done: Any, timeout: float) -> None:
+        """Wait until ``done()`` holds (checked on every frame received), at most ``timeout`` seconds."""
+        deadline = time.perf_counter() + timeout
+        while not done() and (left := deadline - time.perf_counter()) > 0:
+            self.changed.clear()
+            with contextlib.suppress(TimeoutError, asyncio.TimeoutError):
+                await asyncio.wait_for(self.changed.wait(), left)
+
+    async def join(self, url: str, n: int) -> None:
+        for start in range(0, n, 100):
+            batch = [connect(url, compression=None, max_size=None, open_timeout=60) for _ in range(min(100, n - start))]
+            for conn in await asyncio.gather(*batch):
+                i = len(self.conns)
+                self.conns.append(conn)
+                self.seen.append(Counter())
+                self.tasks.append(asyncio.create_task(self._read(conn, i)))
+
+    async def _read(self, conn: ClientConnection, i: int) -> None:
+        seen = self.seen[i]
+        async for raw in conn:
+            now = time.perf_counter()
+            self.frames += 1
+            self.changed.set()
+            if self.light:
+                self.replays += str(raw).count('"replay":true')
+                continue
+            data = json.loads(raw)
+            for msg in data if isinstance(data, list) else [data]:
+                if msg["type"] != "append":
+                    continue
+                if msg["replay"]:
+                    self.replays += 1
+                    continue
+                for v in msg["v"]:
+                    row = int(v)
+                    seen[row] += 1
+                    self.arrivals[row].append(now)
+                    self.rows += 1
+
+    async def leave(self) -> None:
+        for t in self.tasks:
+            t.cancel()
+        await asyncio.gather(*(c.close() for c in self.conns), return_exceptions=True)
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+
+async def _write(db: TestDb, seconds: float, first_id: int, committed: dict[int, float]) -> None:
+    """4 tables x 2 rows/s, each row's value its id; records each commit's time."""
+    conn = await db.connect()
+    try:
+        row = first_id
+        deadline = time.perf_counter() + seconds
+        while time.perf_counter() < deadline:
+            await asyncio.sleep(0.125)
+            now = datetime.now(timezone.utc).replace(tzinfo=None)
+            await conn.execute(f"INSERT INTO {db.qualified(TABLES[row % 4])} VALUES ($1, $2)", now, float(row))
+            committed[row] = time.perf_counter()
+            row += 1
+    finally:
+        await conn.close()
+
+
+def _pct(xs: list[float], p: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, round(p * (len(xs) - 1)))] if xs else float("nan")
+
+
+async def _round(db: TestDb, url: str, pid: int, n: int, seconds: float, first_id: int) -> dict[str, Any]:
+    crowd = Crowd()
+    rss0 = _proc_rss(pid)
+    await crowd.join(url, n)
+    await asyncio.sleep(2)  # let the handshakes settle before measuring memory
+    rss1 = _proc_rss(pid)
+    committed: dict[int, float] = {}
+    cpu0, frames0 = _proc_cpu(pid), crowd.frames
+    await _write(db, seconds, first_id, committed)
+    await crowd.until(lambda: sum(len(crowd.arrivals.get(r, ())) for r in committed) >= n * len(committed), 10)
+    cpu1, frames1 = _proc_cpu(pid), crowd.frames
+    rows = sum(len(crowd.arrivals.get(r, ())) for r in committed)
+    lat = [(a - committed[r]) * 1000 for r in committed for a in crowd.arrivals.get(r, ())]
+    lost = sum(1 for s in crowd.seen for r in committed if s[r] == 0)
+    dup = sum(c - 1 for s in crowd.seen for c in s.values() if c > 1)
+    await crowd.leave()
+    return {
+        "n": n,
+        "p50": _pct(lat, 0.5),
+        "p99": _pct(lat, 0.99),
+        "lost": lost,
+        "dup": dup,
+        "cpu_s": cpu1 - cpu0,
+        "viewer_frames": frames1 - frames0,
+        "viewer_rows": rows,
+        "rss_kb": (rss1 - rss0) / max(n, 1) / 1024,
+    }
+
+
+async def _storm(db: TestDb, url: str, pid: int, n: int, since_ms: int, first_id: int) -> dict[str, Any]:
+    """n viewers reconnect at once, each replaying the last hour, while one viewer watches live rows."""
+    watcher = Crowd()
+    await watcher.join(url, 1)
+    rss0 = _proc_rss(pid)
+    committed: dict[int, float] = {}
+    writer = asyncio.create_task(_write(db, 12.0, first_id, committed))
+    crowd = Crowd(light=True)
+    started = time.perf_counter()
+    await crowd.join(url, n)
+    sub = json.dumps({"type": "subscribe", "since": dict.fromkeys(TABLES, since_ms)})
+    await asyncio.gather(*(c.send(sub) for c in crowd.conns))
+    await crowd.until(lambda: crowd.replays >= 4 * n, 60)
+    replayed_s = time.perf_counter() - started
+    await writer
+    await asyncio.sleep(2)
+    lat = [(a - committed[r]) * 1000 for r in committed for a in watcher.arrivals.get(r, ())]
+    peak = _proc_rss(pid)
+    await crowd.leave()
+    await watcher.leave()
+    await asyncio.sleep(5)
+    return {
+        "n": n,
+        "replayed_s": replayed_s,
+        "replays": crowd.replays,
+        "live_p99": _pct(lat, 0.99),
+        "live_max": max(lat) if lat else float("nan"),
+        "rss_peak_mb": (peak - rss0) / 1e6,
+        "rss_after_mb": (_proc_rss(pid) - rss0) / 1e6,
+    }
+
+
+async def _history(db: TestDb, hours: float) -> int:
+    """hours of rows at 2 rows/s per table ending now; returns the window start (ms) to replay from."""
+    conn = await db.connect()
+    end = datetime.now(timezone.utc).replace(tzinfo=None)
+    try:
+        for i, key in enumerate(TABLES):
+            await conn.execute(
+                f"INSERT INTO {db.qualified(key)} SELECT $1::timestamp - i * interval '500 milliseconds', "
+                "-1 FROM generate_series(1, $2) i",
+                end - timedelta(milliseconds=i),
+                int(hours * 7200),
+            )
+    finally:
+        await conn.close()
+    return (end - timedelta(hours=hours) - EPOCH) // timedelta(milliseconds=1)
+
+
+def _run_app(db: TestDb, port: int, series_file: Path) -> subprocess.Popen[bytes]:
+    pg = db.reader
+    env = {
+        **os.environ,
+        "POSTGRES_HOST": pg.host,
+        "POSTGRES_PORT": str(pg.port),
+        "POSTGRES_USER": pg.user,
+        "POSTGRES_PASSWORD": pg.password,
+        "POSTGRES_DB": pg.database,
+        "SERIES_FILE": str(series_file),
+        "MAX_VIEWERS": "8000",
+        "MAX_CONNECTIONS": "9000",
+    }
+    cmd = [sys.executable, "-m", "realtime.cli", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    return subprocess.Popen(cmd, env=env)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="bench.fanout", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--viewers", default="1,1000,5000", help="viewer counts to measure, comma-separated")
+    p.add_argument("--seconds", type=float, default=20.0, help="seconds of writing per viewer count")
+    p.add_argument("--storm", type=int, default=1000, help="viewers in the reconnect storm (0: skip)")
+    args = p.parse_args(argv)
+    counts = [int(x) for x in args.viewers.split(",")]
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+    rounds: list[dict[str, Any]] = []
+    storm: dict[str, Any] | None = None
+    with _server() as server, tempfile.TemporaryDirectory() as tmp:
+        admin = asyncio.run(create_database(server.admin))
+        try:
+            db = asyncio.run(create_schema(admin, server))
+            since = asyncio.run(_history(db, 1.0))
+            series_file = Path(tmp) / "series.json"
+            series_file.write_text(
+                json.dumps([{"key": s.key, "table": s.table, "name": s.name, "schema": db.schema} for s in db.series])
+            )
+            port = free_port()
+            app = _run_app(db, port, series_file)
+            try:
+                deadline = time.monotonic() + 60
+                while time.monotonic() < deadline:
+                    try:
+                        if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        pass
+                    time.sleep(0.2)
+                url = f"ws://127.0.0.1:{port}/ws"
+                next_id = 1_000_000
+                for n in counts:
+                    print(f"measuring {n} viewers …", file=sys.stderr, flush=True)
+                    rounds.append(asyncio.run(_round(db, url, app.pid, n, args.seconds, next_id)))
+                    next_id += 100_000
+                if args.storm:
+                    print(f"reconnect storm of {args.storm} viewers …", file=sys.stderr, flush=True)
+                    storm = asyncio.run(_storm(db, url, app.pid, args.storm, since, next_id))
+            finally:
+                app.terminate()
+                app.wait(30)
+        finally:
+            asyncio.run(drop_database(server.admin, admin.database))
+
+    one = next((r for r in rounds if r["n"] == 1), None)
+    base = one["p99"] if one else float("nan")
+    print("\nviewers  p50 ms  p99 ms  p99-1viewer  lost  dup  CPU/viewer-frame  CPU/viewer-row  RSS/viewer")
+    for r in rounds:
+        # CPU beyond what the server spends with one viewer (polling, the database): the fan-out's own cost.
+        extra = r["cpu_s"] - (one["cpu_s"] if one else 0.0)
+        frames = r["viewer_frames"] - (one["viewer_frames"] if one else 0)
+        rows = r["viewer_rows"] - (one["viewer_rows"] if one else 0)
+        per_frame = f"{extra / frames * 1e6:>13.1f} µs" if frames > 0 and r is not one else f"{'-':>16}"
+        per_row = f"{extra / rows * 1e6:>11.1f} µs" if rows > 0 and r is not one else f"{'-':>14}"
+        print(
+            f"{r['n']:>7}  {r['p50']:>6.0f}  {r['p99']:>6.0f}  {r['p99'] - base:>11.0f}  {r['lost']:>4}  {r['dup']:>3}"
+            f"  {per_frame}  {per_row}  {r['rss_kb']:>7.1f} KB"
+        )
+    if storm is not None:
+        print(
+            f"\nreconnect storm: {storm['n']} viewers replaying 1 h: all {storm['replays']} replays in "
+            f"{storm['replayed_s']:.2f} s; live rows meanwhile p99 {storm['live_p99']:.0f} ms "
+            f"(max {storm['live_max']:.0f}); RSS +{storm['rss_peak_mb']:.0f} MB at peak, "
+            f"+{storm['rss_after_mb']:.0f} MB after"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
