@@ -63,9 +63,9 @@ def serve(
         port=args.port or settings.port,
         log_level=args.log_level,
         ws=DirectWriteProtocol,
-        # Viewers share one encoded frame; per-connection deflate would redo the work per viewer
-        # and keep ~50 KB of state each (see README, "Many viewers").
-        ws_per_message_deflate=False,
+        # Negotiated without context takeover (see wsprotocol): large frames are compressed once
+        # for every viewer, and no viewer keeps compressor state.
+        ws_per_message_deflate=True,
         ws_ping_interval=20.0,
         ws_ping_timeout=20.0,
         limit_concurrency=settings.max_connections,

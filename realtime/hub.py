@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import struct
 import time
+import zlib
 from collections import Counter, deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,36 +27,71 @@ from typing import Literal, Protocol
 
 from realtime.messages import Message, encode, encode_many
 
-__all__ = ["Channel", "Hub", "Viewer", "text_frame"]
+__all__ = ["CLOSE_CODES", "Channel", "Hub", "Outgoing", "Viewer", "text_frame"]
 
 DropReason = Literal["overflow", "frozen"]
 # Messages published this close together share one frame.
 COALESCE_S = 0.02
 
 
+# Frames this large are compressed (once, for every viewer that negotiated permessage-deflate);
+# smaller ones cost more to compress than they save.
+COMPRESS_MIN = 4096
+_CLOSE_WAIT_S = 2.0
+CLOSE_CODES = {"frozen": (1008, "too slow: not reading"), "overflow": (1013, "too far behind; reconnect")}
+
+
 class Channel(Protocol):
     """A direct, synchronous way to a viewer's socket (see wsprotocol.DirectChannel)."""
 
     @property
-    def open(self) -> bool: ...
+    def deflate_bits(self) -> int | None: ...
 
     def write(self, frame: bytes) -> bool: ...
 
     def buffered(self) -> int: ...
 
-    def abort(self) -> None: ...
+    def close(self, code: int, reason: str, wait: float) -> None: ...
 
 
-def text_frame(payload: bytes) -> bytes:
+def text_frame(payload: bytes, *, compressed: bool = False) -> bytes:
     """One final, unmasked text frame (RFC 6455 5.2), as a server sends it: the same bytes for every viewer."""
+    first = 0xC1 if compressed else 0x81  # FIN, RSV1 (compressed), text
     n = len(payload)
     if n < 126:
-        header = struct.pack("!BB", 0x81, n)
+        header = struct.pack("!BB", first, n)
     elif n < 1 << 16:
-        header = struct.pack("!BBH", 0x81, 126, n)
+        header = struct.pack("!BBH", first, 126, n)
     else:
-        header = struct.pack("!BBQ", 0x81, 127, n)
+        header = struct.pack("!BBQ", first, 127, n)
     return header + payload
+
+
+class Outgoing:
+    """One message frame's text, and its encodings, each made once whatever the number of viewers."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.data = text.encode()
+        self._plain: bytes | None = None
+        self._deflated: dict[int, bytes] = {}
+
+    def frame(self, deflate_bits: int | None) -> bytes:
+        if deflate_bits is not None and len(self.data) >= COMPRESS_MIN:
+            frame = self._deflated.get(deflate_bits)
+            if frame is None:
+                # A fresh raw-deflate context per message, as negotiated (no context takeover).
+                z = zlib.compressobj(6, zlib.DEFLATED, -deflate_bits, 5)
+                body = z.compress(self.data) + z.flush(zlib.Z_SYNC_FLUSH)
+                frame = self._deflated[deflate_bits] = text_frame(body[:-4], compressed=True)
+            return frame
+        if self._plain is None:
+            self._plain = text_frame(self.data)
+        return self._plain
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
 
 
 class Viewer:
@@ -65,32 +101,32 @@ class Viewer:
         self.channel = channel
         self.limit = limit
         self.dropped: DropReason | None = None
-        self.gone = asyncio.Event()
-        # Fallback path: texts waiting for the sender task, and their size.
+        # Fallback path only (no direct channel): texts for the sender task, their size, and events.
         self.queue: deque[str] = deque()
         self.queued_bytes = 0
         self.ready = asyncio.Event()
+        self.gone = asyncio.Event()
         self.sending_since: float | None = None
         # Frozen detection: the backlog and when it last went down.
         self._backlog = 0
         self._moved_at = time.monotonic()
 
-    def send(self, text: str, frame: bytes | None = None) -> None:
-        """Hand one text frame to the viewer; never waits. ``frame``: its encoded frame, if shared."""
+    def send(self, out: Outgoing) -> None:
+        """Hand one frame to the viewer; never waits."""
         if self.dropped is not None:
             return
         if self.channel is not None:
-            frame = frame if frame is not None else text_frame(text.encode())
+            frame = out.frame(self.channel.deflate_bits)
             if self.channel.buffered() + len(frame) > self.limit:
                 self.drop("overflow")
             else:
                 self.channel.write(frame)
             return
-        if self.queued_bytes + len(text) > self.limit:
+        if self.queued_bytes + out.size > self.limit:
             self.drop("overflow")
             return
-        self.queue.append(text)
-        self.queued_bytes += len(text)
+        self.queue.append(out.text)
+        self.queued_bytes += out.size
         self.ready.set()
 
     def backlog(self) -> int:
@@ -107,11 +143,14 @@ class Viewer:
             self.drop("frozen")
 
     def drop(self, reason: DropReason) -> None:
+        """Stop sending to this viewer and close it, saying why (the socket is aborted if it will not drain)."""
         if self.dropped is None:
             self.dropped = reason
             self.queue.clear()
             self.queued_bytes = 0
             self.gone.set()
+            if self.channel is not None:
+                self.channel.close(*CLOSE_CODES[reason], wait=_CLOSE_WAIT_S)
 
 
 class Hub:
@@ -144,16 +183,15 @@ class Hub:
         pending, self._pending = self._pending, []
         if not pending or not self.viewers:
             return
-        text = encode_many(pending)
-        frame = text_frame(text.encode())
+        out = Outgoing(encode_many(pending))
         self.frames += 1
         for viewer in self.viewers:
-            viewer.send(text, frame)
+            viewer.send(out)
 
-    def unicast(self, viewer: Viewer, message: Message | str) -> None:
+    def unicast(self, viewer: Viewer, message: Message | Outgoing) -> None:
         """Send to one viewer, after everything already published (so order holds)."""
         self.flush()
-        viewer.send(message if isinstance(message, str) else encode(message))
+        viewer.send(message if isinstance(message, Outgoing) else Outgoing(encode(message)))
 
     def check(self) -> None:
         now = time.monotonic()

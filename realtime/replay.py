@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from realtime import messages
+from realtime.hub import Outgoing
 from realtime.store import SeriesData
 
 __all__ = ["Replays"]
@@ -22,25 +23,31 @@ class Replays:
         self.bytes = 0
         self.built = 0
         self.shared = 0
-        self._cache: OrderedDict[tuple[str, int, int], str] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, int, int], Outgoing] = OrderedDict()
 
-    def get(self, series: SeriesData, since: int) -> str:
-        """The ``append`` (replay) message of every stored row after ``since``, as JSON text."""
+    def get(self, series: SeriesData, since: int) -> Outgoing:
+        """The ``append`` (replay) message of every stored row after ``since``, as one frame.
+
+        Its plain and compressed encodings are made once and kept with it.
+        """
         key = (series.key, since, series.seq)
-        text = self._cache.get(key)
-        if text is not None:
+        out = self._cache.get(key)
+        if out is not None:
             self._cache.move_to_end(key)
             self.shared += 1
-            return text
+            return out
         i = series.n - series.count_after(since)
-        text = messages.encode(
-            messages.append(series.key, series.t[i:], series.v[i:], seq=series.seq, late=False, replay=True)
+        out = Outgoing(
+            messages.encode(
+                messages.append(series.key, series.t[i:], series.v[i:], seq=series.seq, late=False, replay=True)
+            )
         )
         self.built += 1
-        if len(text) <= self.max_bytes // 4:
-            self._cache[key] = text
-            self.bytes += len(text)
+        # Counted twice: the text, and its encoded frames.
+        if 2 * out.size <= self.max_bytes // 4:
+            self._cache[key] = out
+            self.bytes += 2 * out.size
             while self.bytes > self.max_bytes:
                 _, old = self._cache.popitem(last=False)
-                self.bytes -= len(old)
-        return text
+                self.bytes -= 2 * old.size
+        return out

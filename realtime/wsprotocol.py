@@ -11,16 +11,21 @@ descriptor and kernel buffers for as long as it stays connected).
 
 Frames written here are whole unfragmented frames, written between the
 protocol's own whole frames (pings, close), and never after a close has
-been sent. Without this protocol (another server, a test client) the hub
+been sent. permessage-deflate is negotiated without context takeover in
+either direction, so a frame compressed once is valid for every viewer that
+negotiated it, and no viewer keeps compressor state between messages. Without this protocol (another server, a test client) the hub
 falls back to plain ASGI sends.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.extensions.permessage_deflate import PerMessageDeflate, ServerPerMessageDeflateFactory
 from websockets.http11 import Request
+from websockets.server import ServerProtocol
 
 __all__ = ["EXTENSION", "DirectChannel", "DirectWriteProtocol"]
 
@@ -28,19 +33,23 @@ EXTENSION = "realtime.direct"
 
 
 class DirectChannel:
-    """Write, measure and abort one viewer's socket, synchronously."""
+    """Write, measure, close and abort one viewer's socket, synchronously."""
 
-    def __init__(self, protocol: WebSocketsSansIOProtocol) -> None:
+    def __init__(self, protocol: DirectWriteProtocol) -> None:
         self._protocol = protocol
 
     @property
-    def open(self) -> bool:
-        p = self._protocol
-        return not (p.close_sent or p.disconnected or p.transport.is_closing())
+    def deflate_bits(self) -> int | None:
+        """The window this viewer accepts compressed frames with, if it negotiated permessage-deflate."""
+        for ext in self._protocol.conn.extensions:
+            if isinstance(ext, PerMessageDeflate):
+                return ext.local_max_window_bits
+        return None
 
     def write(self, frame: bytes) -> bool:
         """Queue a whole frame on the socket; False once the connection is closing."""
-        if not self.open:
+        p = self._protocol
+        if p.close_sent or p.disconnected or p.transport.is_closing():
             return False
         self._protocol.transport.write(frame)
         return True
@@ -53,8 +62,50 @@ class DirectChannel:
         """Drop the connection now, discarding what is buffered."""
         self._protocol.transport.abort()
 
+    def close(self, code: int, reason: str, wait: float) -> None:
+        """Send a close frame now, and abort the socket if it has not drained ``wait`` seconds later.
+
+        The viewer's handler sees the disconnect at once and ends.
+        """
+        p = self._protocol
+        if p.close_sent or p.disconnected:
+            return
+        p.queue.put_nowait({"type": "websocket.disconnect", "code": code, "reason": reason})
+        if not p.transport.is_closing():
+            p.conn.send_close(code, reason)
+            p.transport.write(b"".join(p.conn.data_to_send()))
+        p.close_sent = True
+        p.stop_keepalive()
+        p.close_timer = p.loop.call_later(wait, self._finish)
+
+    def _finish(self) -> None:
+        # Closed cleanly if the buffer drained; a frozen socket never drains, so it is aborted.
+        transport = self._protocol.transport
+        if transport.get_write_buffer_size():
+            transport.abort()
+        else:
+            transport.close()
+
 
 class DirectWriteProtocol(WebSocketsSansIOProtocol):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # permessage-deflate without context takeover either way: every message is compressed on
+        # its own, so the hub can compress a frame once and write the same bytes to every viewer
+        # (the protocol's own messages reset their context too), and no viewer keeps zlib state.
+        extensions = []
+        if self.config.ws_per_message_deflate:
+            extensions = [
+                ServerPerMessageDeflateFactory(
+                    server_no_context_takeover=True,
+                    client_no_context_takeover=True,
+                    compress_settings={"memLevel": 5},
+                )
+            ]
+        self.conn = ServerProtocol(
+            extensions=extensions, max_size=self.config.ws_max_size, logger=logging.getLogger("uvicorn.error")
+        )
+
     def shutdown(self) -> None:
         """Server shutdown: close open viewers with 1001 (going away), not uvicorn's 1012 (restart)."""
         if self.handshake_complete and not self.close_sent and self.initial_response is None:

@@ -109,3 +109,20 @@ def test_descriptor_exhaustion_is_logged_once_a_minute() -> None:
     assert not any(only.filter(record) for _ in range(1000))
     other = logging.LogRecord("asyncio", logging.ERROR, __file__, 1, "something else", (), None)
     assert only.filter(other)
+
+
+def test_a_reconnect_storm_shares_one_replay(live: LiveServer, db: TestDb) -> None:
+    """Viewers asking for the same replay get the same frame, encoded and compressed once."""
+    run(db.insert("ph", [(T0 + timedelta(seconds=i), 7.0 + i / 1e4) for i in range(5000)]))
+    wait_until(lambda: live.ctx.store["ph"].n == 5000)
+    since = (T0 - datetime(1970, 1, 1)) // timedelta(milliseconds=1) - 1
+    built = live.ctx.replays.built
+    viewers = [Viewer(live.ws_url), Viewer(live.ws_url)]
+    for v in viewers:
+        v.subscribe(since={"ph": since})
+    for v in viewers:
+        v.wait_for(lambda v: len(v.rows.get("ph", [])) == 5000)
+        assert v.rows["ph"][-1] == (since + 1 + 4_999_000, 7.0 + 4999 / 1e4)
+        v.close()
+    assert live.ctx.replays.built == built + 1
+    assert live.ctx.replays.shared >= 1

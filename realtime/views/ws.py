@@ -5,7 +5,8 @@ a replay of what it missed (see docs/contract.md). The handler only reads:
 frames reach the viewer through the hub, written straight to its socket.
 It ends when the viewer leaves or the hub drops it; a dropped viewer is
 closed with a reason (1013 overflow, 1008 frozen) and, if its socket will
-not drain, aborted after a bounded wait, so its memory and descriptor go.
+not drain, aborted after a bounded wait, so its memory and descriptor go
+(see hub.Viewer.drop and wsprotocol.DirectChannel.close).
 """
 
 from __future__ import annotations
@@ -22,14 +23,12 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from realtime import messages
 from realtime.context import Context, context
-from realtime.hub import Viewer
+from realtime.hub import CLOSE_CODES, Outgoing, Viewer
 from realtime.times import us_from_wire
 from realtime.wsprotocol import EXTENSION
 
 __all__ = ["heartbeat", "websocket_endpoint"]
 
-# RFC 6455: 1008 policy violation (frozen viewer), 1013 try again later (overflow).
-CLOSE_CODES = {"frozen": 1008, "overflow": 1013}
 # How long a dropped viewer's close may take before its socket is aborted.
 CLOSE_WAIT_S = 2.0
 # What a vanished peer raises: starlette's disconnect, uvicorn's ClientDisconnected (an
@@ -74,7 +73,7 @@ def subscribe(ctx: Context, viewer: Viewer, message: dict[str, Any]) -> None:
     unknown = sorted(k for k in (*since, *seqs) if k not in ctx.store)
     if unknown:
         raise ValueError(f"unknown series {', '.join(k[:40] for k in unknown[:4])}")
-    parts: list[str] = []
+    parts: list[Outgoing] = []
     resync: list[str] = []
     for key, since_ms in since.items():
         series = ctx.store[key]
@@ -87,10 +86,11 @@ def subscribe(ctx: Context, viewer: Viewer, message: dict[str, Any]) -> None:
         parts.append(ctx.replays.get(series, edge))
         if key in seqs and series.needs_resync(edge, int(seqs[key])):
             resync.append(key)
+    # One frame per replay: each is shared, already encoded (and compressed), by every viewer asking for it.
+    for part in parts:
+        ctx.hub.unicast(viewer, part)
     if resync:
-        parts.append(messages.encode(messages.resync(resync)))
-    if parts:
-        ctx.hub.unicast(viewer, "[" + ",".join(parts) + "]")
+        ctx.hub.unicast(viewer, messages.resync(resync))
 
 
 class _Allowance:
@@ -149,17 +149,14 @@ async def _pump(websocket: WebSocket, viewer: Viewer) -> None:
 
 
 async def _close(websocket: WebSocket, viewer: Viewer) -> None:
-    """Close a dropped viewer with its reason; abort the socket if that cannot go through."""
+    """Close a dropped viewer (fallback path) with its reason, within a bound."""
     assert viewer.dropped is not None
     with anyio.move_on_after(CLOSE_WAIT_S):
         try:
             if websocket.client_state == WebSocketState.CONNECTED:
-                await websocket.close(CLOSE_CODES[viewer.dropped])
+                await websocket.close(*CLOSE_CODES[viewer.dropped])
         except _GONE:
             pass
-    # A close that could not reach the kernel never will: drop the socket and its buffers.
-    if viewer.channel is not None and viewer.channel.buffered() > 0:
-        viewer.channel.abort()
 
 
 async def _refuse(websocket: WebSocket, status: int, reason: str) -> None:
@@ -180,8 +177,13 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         return  # gone before the handshake completed
     async with ctx.hub.connect(channel) as viewer:
         ctx.hub.unicast(viewer, messages.hello(demo=ctx.settings.demo, db=ctx.health.snapshot()))
-        # Whichever ends first (the viewer leaves, or is dropped) ends the others.
-        # An abrupt disconnect is a normal event: the children catch it, nothing escapes.
+        if channel is not None:
+            # Frames reach the socket through the hub, and a drop closes it from there
+            # (the disconnect then ends this read): one task per viewer, no more.
+            await _receive(websocket, ctx, viewer)
+            return
+        # The fallback: a sender task too. Whichever ends first (the viewer leaves, or is
+        # dropped) ends the others; an abrupt disconnect is a normal event, nothing escapes.
         async with anyio.create_task_group() as tg:
 
             async def until_gone() -> None:
@@ -198,7 +200,6 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
 
             tg.start_soon(until_gone)
             tg.start_soon(reading)
-            if channel is None:
-                tg.start_soon(pumping)
+            tg.start_soon(pumping)
         if viewer.dropped is not None:
             await _close(websocket, viewer)

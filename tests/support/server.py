@@ -83,7 +83,7 @@ def serve(
         log_level="warning",
         lifespan="on",
         ws=DirectWriteProtocol,
-        ws_per_message_deflate=False,
+        ws_per_message_deflate=True,
     )
     server = uvicorn.Server(config)
 
