@@ -13,6 +13,7 @@ from collections import Counter
 from typing import Any
 
 from websockets.exceptions import ConnectionClosed
+from websockets.protocol import State
 from websockets.sync.client import ClientConnection, connect
 
 
@@ -39,7 +40,8 @@ class Viewer:
             msg["seq"] = seq
         self.conn.send(json.dumps(msg))
 
-    def pump(self, seconds: float = 0.2) -> None:
+    def pump(self, seconds: float = 0.2, *, closing_ok: bool = False) -> None:
+        """Read frames for ``seconds``; with ``closing_ok`` a closed connection just ends the read."""
         deadline = time.monotonic() + seconds
         while True:
             left = deadline - time.monotonic()
@@ -49,6 +51,10 @@ class Viewer:
                 raw = self.conn.recv(timeout=left)
             except TimeoutError:
                 return
+            except ConnectionClosed:
+                if closing_ok:
+                    return
+                raise
             data = json.loads(raw)
             self.frames += 1
             # A frame holds one message, or an array of them (one frame per poll tick).
@@ -81,6 +87,9 @@ class Viewer:
 
     def last_time(self, key: str) -> float:
         return max(t for t, _ in self.rows[key])
+
+    def closed(self) -> bool:
+        return self.conn.protocol.state is State.CLOSED
 
     def close(self) -> None:
         with contextlib.suppress(ConnectionClosed):
