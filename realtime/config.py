@@ -27,12 +27,16 @@ __all__ = ["ConfigError", "PgSettings", "Settings", "load_settings", "pg_from_en
 Parse = Callable[[str, str], Any]
 
 
-def env(name: str, help: str, parse: Parse, *, shown: str | None = None, verbatim: bool = False) -> dict[str, Any]:
+def env(
+    name: str, help: str, parse: Parse, *, shown: str | None = None, verbatim: bool = False, secret: bool = False
+) -> dict[str, Any]:
     """A field's metadata: read from variable ``name``; ``shown`` is the default as the README prints it.
 
-    ``verbatim`` values are taken as given (not stripped, empty allowed).
+    ``verbatim`` values are taken as given (not stripped, empty allowed). A
+    ``secret`` may instead come from the file named by ``<name>_FILE`` (the
+    Docker secrets convention).
     """
-    return {"env": name, "help": help, "parse": parse, "shown": shown, "verbatim": verbatim}
+    return {"env": name, "help": help, "parse": parse, "shown": shown, "verbatim": verbatim, "secret": secret}
 
 
 # -- parsers: (variable name, raw text) -> value, or ConfigError -------------------------
@@ -98,7 +102,14 @@ class PgSettings:
     user: str = field(metadata=env("POSTGRES_USER", "a role with SELECT on the series tables", text))
     password: str = field(
         repr=False,
-        metadata=env("POSTGRES_PASSWORD", "its password (may be empty or unset)", text, shown="(empty)", verbatim=True),
+        metadata=env(
+            "POSTGRES_PASSWORD",
+            "its password (may be empty or unset)",
+            text,
+            shown="(empty)",
+            verbatim=True,
+            secret=True,
+        ),
     )
     database: str = field(metadata=env("POSTGRES_DB", "the database name", text))
 
@@ -290,6 +301,11 @@ def _read(cls: type[Any], environ: Mapping[str, str]) -> dict[str, Any]:
     missing: list[str] = []
     for f in _env_fields(cls):
         name = f.metadata["env"]
+        if f.metadata["secret"] and environ.get(f"{name}_FILE", "").strip():
+            if name in environ:
+                raise ConfigError(f"set {name} or {name}_FILE, not both")
+            values[f.name] = _read_secret(f"{name}_FILE", environ[f"{name}_FILE"].strip())
+            continue
         if f.metadata["verbatim"]:
             values[f.name] = environ.get(name, "")
             continue
@@ -302,6 +318,15 @@ def _read(cls: type[Any], environ: Mapping[str, str]) -> dict[str, Any]:
     if missing:
         raise ConfigError(f"missing environment variables: {', '.join(missing)} (or use --demo)")
     return values
+
+
+def _read_secret(name: str, path: str) -> str:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{name} {path!r} cannot be read: {exc.strerror}") from None
+    # A secret file ends with one newline, which is not part of the secret.
+    return text[:-1] if text.endswith("\n") else text
 
 
 def pg_from_env(environ: Mapping[str, str]) -> PgSettings:
@@ -329,6 +354,11 @@ def settings_table() -> str:
     for cls in (PgSettings, Settings):
         for f in _env_fields(cls):
             lines.append(f"| `{f.metadata['env']}` | {_shown(f)} | {f.metadata['help']} |")
+            if f.metadata["secret"]:
+                lines.append(
+                    f"| `{f.metadata['env']}_FILE` | (unset) | a file holding `{f.metadata['env']}` instead "
+                    "(Docker secrets); never logged |"
+                )
     return "\n".join(lines) + "\n"
 
 

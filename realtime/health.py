@@ -101,8 +101,12 @@ class DbHealth:
                 self.waiting -= 1
 
     def _set(self, state: str, error: str | None, kind: OutageKind | None) -> None:
-        if (state, kind) == (self.state, self.kind):
-            self.error = error
+        if state == self.state:
+            if kind != self.kind:
+                # The same outage, seen differently (e.g. "shutting down", then "refused"): tell
+                # viewers the current reason, but log the outage once.
+                self.error, self.kind = error, kind
+                self._on_change(self.snapshot())
             return
         self.state, self.error, self.kind, self.since = state, error, kind, time.time()
         if state == "down":

@@ -122,7 +122,9 @@ class History:
             self.health.failed(exc, kind)
             raise ApiError(503, _UNAVAILABLE) from None
         finally:
-            await self.pool.release(conn)
+            # A broken connection fails its reset; the pool closes it.
+            with contextlib.suppress(Exception):
+                await self.pool.release(conn)
 
     async def before(self, spec: SeriesSpec, start: int) -> tuple[int, float] | None:
         """The newest row before ``start``: the value in force as the window opens."""

@@ -17,9 +17,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import Any
 
 import asyncpg
 import numpy as np
+from asyncpg.pool import PoolConnectionProxy
 
 from realtime import messages
 from realtime.config import Settings
@@ -37,6 +39,14 @@ __all__ = ["Poller"]
 log = logging.getLogger(__name__)
 
 _RETRY_MISSING = 5.0
+
+
+async def _release(pool: asyncpg.Pool, conn: PoolConnectionProxy[Any]) -> None:
+    """Give a connection back; one broken mid-query fails its reset and is closed by the pool."""
+    try:
+        await pool.release(conn)
+    except Exception as exc:  # the round's own error, if any, was reported already
+        log.debug("a broken connection was closed: %s", exc)
 
 
 class Poller:
@@ -80,7 +90,7 @@ class Poller:
             self.health.succeeded()  # the database answered; this table is the trouble
             return self._series_failed(exc)
         finally:
-            await self.pool.release(conn)
+            await _release(self.pool, conn)
         self.health.succeeded()
         if self.series.settle():
             log.info("series %s: ok again", self.spec.key)

@@ -81,3 +81,56 @@ def test_readme_documents_every_setting_with_its_default() -> None:
     for f in dataclasses.fields(Settings):
         if f.name not in ("pg", "demo"):
             assert f"`{f.metadata['env']}`" in readme, f"{f.name} is not declared with an environment variable"
+
+
+def test_the_password_may_come_from_a_secret_file(tmp_path: Path) -> None:
+    secret = tmp_path / "pw"
+    secret.write_text(" s3cret with spaces \n", encoding="utf-8")
+    settings = load_settings({**PG, "POSTGRES_PASSWORD_FILE": str(secret)})
+    assert settings.pg.password == " s3cret with spaces "
+    assert "s3cret" not in repr(settings)
+    with pytest.raises(ConfigError, match="not both"):
+        load_settings({**PG, "POSTGRES_PASSWORD_FILE": str(secret), "POSTGRES_PASSWORD": "x"})
+    with pytest.raises(ConfigError, match="cannot be read"):
+        load_settings({**PG, "POSTGRES_PASSWORD_FILE": str(tmp_path / "missing")})
+
+
+@pytest.mark.parametrize(
+    ("name", "raw"),
+    [
+        ("RECONCILE_HORIZON", "inf"),
+        ("STORE_HORIZON", "inf"),
+        ("POLL_INTERVAL", "inf"),
+        ("POLL_INTERVAL", "nan"),
+        ("POLL_INTERVAL", "0"),
+        ("PORT", "70000"),
+        ("PORT", "\\uff18\\uff18"),
+        ("STORE_MAX_POINTS", "9" * 40),
+        ("SWEEP_INTERVAL", "-5"),
+        ("INTERPOLATION", "cubic"),
+    ],
+)
+def test_every_setting_has_a_range(name: str, raw: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Regression: RECONCILE_HORIZON=inf and STORE_HORIZON=inf raised OverflowError in a
+    loop, POLL_INTERVAL=inf was accepted and the app never polled, and PORT=70000
+    exited with three tracebacks. Each is now a one-line error at start-up."""
+    value = raw.encode().decode("unicode_escape")
+    with pytest.raises(ConfigError, match=name):
+        load_settings({**PG, name: value})
+    assert main_with_env({**PG, name: value}) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"run-app: error: {name}")
+    assert err.count("\n") == 1
+
+
+def main_with_env(environ: dict[str, str]) -> int:
+    import os
+
+    saved = dict(os.environ)
+    try:
+        os.environ.clear()
+        os.environ.update(environ)
+        return main([])
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
