@@ -101,11 +101,12 @@ class Viewer:
         self.channel = channel
         self.limit = limit
         self.dropped: DropReason | None = None
-        # Fallback path only (no direct channel): texts for the sender task, their size, and events.
+        # Fallback path only (no direct channel): texts for the sender task, their size, and
+        # events made on first use (each is most of a kilobyte, times thousands of viewers).
         self.queue: deque[str] = deque()
         self.queued_bytes = 0
-        self.ready = asyncio.Event()
-        self.gone = asyncio.Event()
+        self._ready: asyncio.Event | None = None
+        self._gone: asyncio.Event | None = None
         self.sending_since: float | None = None
         # Frozen detection: the backlog and when it last went down.
         self._backlog = 0
@@ -129,6 +130,22 @@ class Viewer:
         self.queued_bytes += out.size
         self.ready.set()
 
+    @property
+    def ready(self) -> asyncio.Event:
+        """Set while the fallback queue holds something."""
+        if self._ready is None:
+            self._ready = asyncio.Event()
+        return self._ready
+
+    @property
+    def gone(self) -> asyncio.Event:
+        """Set once the viewer is dropped."""
+        if self._gone is None:
+            self._gone = asyncio.Event()
+            if self.dropped is not None:
+                self._gone.set()
+        return self._gone
+
     def backlog(self) -> int:
         return self.channel.buffered() if self.channel is not None else self.queued_bytes
 
@@ -148,7 +165,8 @@ class Viewer:
             self.dropped = reason
             self.queue.clear()
             self.queued_bytes = 0
-            self.gone.set()
+            if self._gone is not None:
+                self._gone.set()
             if self.channel is not None:
                 self.channel.close(*CLOSE_CODES[reason], wait=_CLOSE_WAIT_S)
 
@@ -204,14 +222,22 @@ class Hub:
             await asyncio.sleep(every)
             self.check()
 
-    @asynccontextmanager
-    async def connect(self, channel: Channel | None) -> AsyncIterator[Viewer]:
-        """A viewer for one WebSocket; it is always forgotten on the way out."""
+    def attach(self, channel: Channel | None) -> Viewer:
+        """A viewer for one WebSocket; pair with :meth:`detach` in a ``finally``."""
         viewer = Viewer(channel, self.limit_bytes)
         self.viewers.add(viewer)
+        return viewer
+
+    def detach(self, viewer: Viewer) -> None:
+        self.viewers.discard(viewer)
+        if viewer.dropped is not None:
+            self.dropped[viewer.dropped] += 1
+
+    @asynccontextmanager
+    async def connect(self, channel: Channel | None) -> AsyncIterator[Viewer]:
+        """:meth:`attach` and :meth:`detach` around a block."""
+        viewer = self.attach(channel)
         try:
             yield viewer
         finally:
-            self.viewers.discard(viewer)
-            if viewer.dropped is not None:
-                self.dropped[viewer.dropped] += 1
+            self.detach(viewer)

@@ -106,6 +106,11 @@ class DirectWriteProtocol(WebSocketsSansIOProtocol):
             extensions=extensions, max_size=self.config.ws_max_size, logger=logging.getLogger("uvicorn.error")
         )
 
+    async def send(self, message: Any) -> None:
+        await super().send(message)
+        if message["type"] == "websocket.accept":
+            self.response = None  # type: ignore[assignment]  # sent; not needed for the connection's life
+
     def shutdown(self) -> None:
         """Server shutdown: close open viewers with 1001 (going away), not uvicorn's 1012 (restart)."""
         if self.handshake_complete and not self.close_sent and self.initial_response is None:
@@ -120,6 +125,8 @@ class DirectWriteProtocol(WebSocketsSansIOProtocol):
 
     def handle_connect(self, event: Request) -> None:
         super().handle_connect(event)
+        # Never read again (the scope holds the headers): a kilobyte per viewer.
+        self.request = None  # type: ignore[assignment]
         scope: Any = getattr(self, "scope", None)
         # The ASGI task is created but has not run yet: the scope can still gain the extension.
         if scope is not None and not self.close_sent:

@@ -175,31 +175,39 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         await websocket.accept()
     except _GONE:
         return  # gone before the handshake completed
-    async with ctx.hub.connect(channel) as viewer:
+    # attach/detach, not a context manager: one generator frame less, times every viewer.
+    viewer = ctx.hub.attach(channel)
+    try:
         ctx.hub.unicast(viewer, messages.hello(demo=ctx.settings.demo, db=ctx.health.snapshot()))
         if channel is not None:
             # Frames reach the socket through the hub, and a drop closes it from there
             # (the disconnect then ends this read): one task per viewer, no more.
             await _receive(websocket, ctx, viewer)
-            return
-        # The fallback: a sender task too. Whichever ends first (the viewer leaves, or is
-        # dropped) ends the others; an abrupt disconnect is a normal event, nothing escapes.
-        async with anyio.create_task_group() as tg:
+        else:
+            await _fallback(websocket, ctx, viewer)
+    finally:
+        ctx.hub.detach(viewer)
 
-            async def until_gone() -> None:
-                await viewer.gone.wait()
-                tg.cancel_scope.cancel()
 
-            async def reading() -> None:
-                await _receive(websocket, ctx, viewer)
-                tg.cancel_scope.cancel()
+async def _fallback(websocket: WebSocket, ctx: Context, viewer: Viewer) -> None:
+    """Without a direct channel: a sender task too. Whichever ends first (the viewer leaves, or
+    is dropped) ends the others; an abrupt disconnect is a normal event, nothing escapes."""
+    async with anyio.create_task_group() as tg:
 
-            async def pumping() -> None:
-                await _pump(websocket, viewer)
-                tg.cancel_scope.cancel()
+        async def until_gone() -> None:
+            await viewer.gone.wait()
+            tg.cancel_scope.cancel()
 
-            tg.start_soon(until_gone)
-            tg.start_soon(reading)
-            tg.start_soon(pumping)
-        if viewer.dropped is not None:
-            await _close(websocket, viewer)
+        async def reading() -> None:
+            await _receive(websocket, ctx, viewer)
+            tg.cancel_scope.cancel()
+
+        async def pumping() -> None:
+            await _pump(websocket, viewer)
+            tg.cancel_scope.cancel()
+
+        tg.start_soon(until_gone)
+        tg.start_soon(reading)
+        tg.start_soon(pumping)
+    if viewer.dropped is not None:
+        await _close(websocket, viewer)
