@@ -20,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from realtime.errors import ConfigError
+from realtime.netparse import Network, cidr_list, frame_ancestors, header_name, origin_list, secret_file, users_file
 from realtime.series import DEFAULT_SERIES, INTERPOLATIONS, SeriesSpec, load_series_file
 
 __all__ = ["ConfigError", "PgSettings", "Settings", "load_settings", "pg_from_env", "settings_table"]
@@ -241,11 +242,97 @@ class Settings:
             integer(1, 100_000_000),
         ),
     )
+    auth_users_file: Path | None = field(
+        default=None,
+        metadata=env(
+            "AUTH_USERS_FILE",
+            "an htpasswd file of bcrypt hashes (`htpasswd -B`); when set, every route but `/healthz` and `/readyz` "
+            "needs a user: the page signs in with a form, the API and WebSocket also take HTTP Basic",
+            users_file,
+            shown="(unset: open)",
+        ),
+    )
+    auth_proxy_header: str | None = field(
+        default=None,
+        metadata=env(
+            "AUTH_PROXY_HEADER",
+            "a header holding the user name set by a single sign-on proxy (e.g. `X-Forwarded-User`), believed "
+            "only from `TRUSTED_PROXIES`; when set, every route but the health checks needs a user",
+            header_name,
+        ),
+    )
+    trusted_proxies: tuple[Network, ...] = field(
+        default=(),
+        metadata=env(
+            "TRUSTED_PROXIES",
+            "addresses or CIDR ranges of reverse proxies whose `X-Forwarded-For`, `-Proto`, `-Host` and "
+            "`AUTH_PROXY_HEADER` are believed (comma-separated)",
+            cidr_list,
+            shown="(none)",
+        ),
+    )
+    session_secret: bytes | None = field(
+        default=None,
+        repr=False,
+        metadata=env(
+            "SESSION_SECRET_FILE",
+            "a file holding at least 32 random bytes that sign sign-in cookies; unset: a random secret per "
+            "process, so sessions end when the app restarts",
+            secret_file,
+            shown="(random per process)",
+        ),
+    )
+    session_lifetime: float = field(
+        default=43200.0, metadata=env("SESSION_LIFETIME", "seconds a browser sign-in lasts", number(60, 30 * 86400))
+    )
+    auth_max_failures: int = field(
+        default=10,
+        metadata=env(
+            "AUTH_MAX_FAILURES",
+            "failed sign-ins (form or HTTP Basic) one client address may make in 5 minutes before it gets 429",
+            integer(1, 100_000),
+        ),
+    )
+    allowed_origins: tuple[str, ...] = field(
+        default=(),
+        metadata=env(
+            "ALLOWED_ORIGINS",
+            "origins besides the page's own whose pages may open the live feed or post forms (comma-separated, "
+            "e.g. `https://portal.plant.example`)",
+            origin_list,
+            shown="(the page's own)",
+        ),
+    )
+    frame_ancestors: str = field(
+        default="'none'",
+        metadata=env(
+            "FRAME_ANCESTORS",
+            "who may show the dashboard in a frame (CSP `frame-ancestors`): `'none'`, `'self'` or origins, "
+            "space-separated, e.g. `https://portal.plant.example`",
+            frame_ancestors,
+        ),
+    )
+    hsts_seconds: int | None = field(
+        default=None,
+        metadata=env(
+            "HSTS_SECONDS",
+            "send `Strict-Transport-Security` with this max-age; set it only when browsers reach the app over "
+            "HTTPS (TLS at the proxy)",
+            integer(0, 2 * 365 * 86400),
+            shown="(unset: none)",
+        ),
+    )
     demo: bool = False
 
     def __post_init__(self) -> None:
         if self.default_points > self.max_points:
             raise ConfigError("DEFAULT_POINTS must not exceed MAX_POINTS")
+        if self.auth_proxy_header is not None and not self.trusted_proxies:
+            raise ConfigError("AUTH_PROXY_HEADER needs TRUSTED_PROXIES: the proxies allowed to set it")
+
+    @property
+    def auth_required(self) -> bool:
+        return self.auth_users_file is not None or self.auth_proxy_header is not None
 
     def series_by_key(self) -> dict[str, SeriesSpec]:
         return {s.key: s for s in self.series}
