@@ -13,6 +13,7 @@ import uvicorn
 
 from realtime.app import BackgroundTask, create_app
 from realtime.config import ConfigError, Settings, load_settings
+from realtime.serving import configure_logging, uvicorn_config
 from realtime.supervise import DEFAULT_POLICY, Policy
 
 __all__ = ["main"]
@@ -51,13 +52,9 @@ def serve(
             server.should_exit = True
 
     app = create_app(settings, background=background, on_fatal=stop, supervision=supervision)
-    config = uvicorn.Config(
-        app,
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        log_level=args.log_level,
-        ws_ping_interval=20.0,
-        ws_ping_timeout=20.0,
+    # No server header, the app's own access log, forwarded headers only from TRUSTED_PROXIES: see serving.py.
+    config = uvicorn_config(
+        app, host=args.host or settings.host, port=args.port or settings.port, log_level=args.log_level
     )
     server = uvicorn.Server(config)
     server.run()
@@ -90,7 +87,7 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(args.log_level)
     try:
         if args.demo:
             return _run_demo(args)
