@@ -26,7 +26,7 @@ from realtime.poller import Poller
 from realtime.security import FrontDoor
 from realtime.store import MemoryPolicy, Store
 from realtime.supervise import DEFAULT_POLICY, Policy, supervised
-from realtime.views import api, export, pages, ws
+from realtime.views import api, export, pages, signin, ws
 from realtime.views.handlers import exception_handlers
 
 __all__ = ["BackgroundTask", "create_app"]
@@ -111,6 +111,8 @@ def create_app(
         Mount("/static", StaticFiles(directory=PACKAGE_DIR / "static", check_dir=False), name="static"),
     ]
     # -- access control and security (#9): see security.py ---------------------------
+    if ctx.auth is not None and ctx.auth.has_form:
+        routes += signin.routes()
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=exception_handlers)
     # Starlette's trailing-slash redirect builds an absolute URL from Host: a 404 instead.
     app.router.redirect_slashes = False
