@@ -175,8 +175,10 @@ class FrontDoor:
         return self._challenge(auth, scope)
 
     async def _basic(self, auth: Authenticator, scope: Scope, peer: Peer, authorization: str) -> Refusal | None:
+        if not auth.has_form:
+            return self._challenge(auth, scope)  # no passwords here: only the proxy vouches for users
         scheme, _, credentials = authorization.strip().partition(" ")
-        if scheme.lower() != "basic" or not auth.has_form:
+        if scheme.lower() != "basic":
             return self._unauthorized(auth, scope, "only HTTP Basic credentials are accepted here", "Authorization")
         try:
             user, sep, password = base64.b64decode(credentials.strip(), validate=True).decode("utf-8").partition(":")

@@ -308,5 +308,8 @@ def test_proxy_only_mode_has_no_form_and_no_basic(history: TestDb) -> None:
         assert reply.status == 401
         assert "www-authenticate" not in reply.headers
         assert request(live.port, "/signin").status == 404
+        assert request(live.port, "/api/series", headers=basic("alice", PASSWORDS["alice"])).json() == {
+            "error": "sign-in required"
+        }
         assert request(live.port, "/", headers={**navigate, "X-Remote-User": "erin"}, source=PROXY).status == 200
         assert request(live.port, "/", headers={**navigate, "X-Remote-User": "erin"}).status == 401
