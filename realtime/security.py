@@ -99,7 +99,6 @@ class FrontDoor:
         self.trusted = settings.trusted_proxies
         self.allowed_origins = frozenset(settings.allowed_origins)
         self.headers = security_headers(settings)
-        self._names = {name for name, _ in self.headers}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):

@@ -273,6 +273,10 @@ def test_access_log_names_the_user_of_every_request(server: LiveServer, caplog: 
     method, target, status, duration, user, client = line.split()
     assert (method, target, status, user, client) == ("GET", path, "200", "user=alice", "client=127.0.0.1")
     assert duration.endswith("ms")
+    assert sign_in(server, "bob", PASSWORDS["bob"], next_path="/?signed=in").status == 303
+    wait_until(lambda: any(r.getMessage().startswith("POST /signin 303 ") for r in caplog.records))
+    line = next(r.getMessage() for r in caplog.records if r.getMessage().startswith("POST /signin"))
+    assert line.endswith(" user=bob client=127.0.0.1")
 
 
 def test_passwords_never_reach_the_logs(server: LiveServer, caplog: pytest.LogCaptureFixture) -> None:

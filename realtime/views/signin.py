@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from realtime.accesslog import current_user
 from realtime.auth import SESSION_COOKIE, Authenticator
 from realtime.context import PACKAGE_DIR, context
 from realtime.errors import ApiError
@@ -133,6 +134,7 @@ async def submit(request: Request) -> Response:
         known = user if user in auth.users() else "(unknown)"
         log.warning("sign-in failed for %s from %s", known, peer.client)
         return _render(request, next_path, status=401, error="Wrong user name or password.", user=user)
+    current_user.set(user)  # the access line of this post names who signed in
     log.info("signed in: %s from %s", user, peer.client)
     response = RedirectResponse(next_path, status_code=303)
     response.set_cookie(
