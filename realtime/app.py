@@ -15,6 +15,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from realtime import messages
+from realtime.auth import Authenticator
 from realtime.config import Settings
 from realtime.context import PACKAGE_DIR, Context
 from realtime.db import create_pool
@@ -23,9 +24,10 @@ from realtime.history import History
 from realtime.hub import Hub
 from realtime.poller import Poller
 from realtime.replay import Replays
+from realtime.security import FrontDoor
 from realtime.store import MemoryPolicy, Store
 from realtime.supervise import DEFAULT_POLICY, Policy, supervised
-from realtime.views import api, export, pages, ws
+from realtime.views import api, export, pages, signin, ws
 from realtime.views.handlers import exception_handlers
 
 __all__ = ["BackgroundTask", "create_app"]
@@ -68,6 +70,7 @@ def create_app(
         templates=Environment(
             loader=FileSystemLoader(PACKAGE_DIR / "templates"), autoescape=select_autoescape(["html"])
         ),
+        auth=Authenticator(settings) if settings.auth_required else None,
     )
 
     def fatal(reason: str) -> None:
@@ -112,6 +115,14 @@ def create_app(
         WebSocketRoute("/ws", ws.websocket_endpoint),
         Mount("/static", StaticFiles(directory=PACKAGE_DIR / "static", check_dir=False), name="static"),
     ]
+    # -- access control and security (#9): see security.py ---------------------------
+    if ctx.auth is not None and ctx.auth.has_form:
+        routes += signin.routes()
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=exception_handlers)
+    # Starlette's trailing-slash redirect builds an absolute URL from Host: a 404 instead.
+    app.router.redirect_slashes = False
+    # The front door wraps the whole stack, server-error handler included.
+    app.middleware_stack = FrontDoor(app.build_middleware_stack(), settings, ctx.auth)
+    # -- end #9 -----------------------------------------------------------------------
     app.state.ctx = ctx
     return app

@@ -15,8 +15,8 @@ import uvicorn
 from realtime.app import BackgroundTask, create_app
 from realtime.config import ConfigError, Settings, load_settings
 from realtime.limits import AcceptErrorFilter, raise_descriptor_limit
+from realtime.serving import configure_logging, uvicorn_config
 from realtime.supervise import DEFAULT_POLICY, Policy
-from realtime.wsprotocol import DirectWriteProtocol
 
 __all__ = ["main"]
 
@@ -57,17 +57,13 @@ def serve(
     # Each connection is a descriptor; leave room for the database pools, files and logs.
     raise_descriptor_limit(settings.max_connections + 256)
     logging.getLogger("asyncio").addFilter(AcceptErrorFilter())
-    config = uvicorn.Config(
+    # No server header, the app's own access log, forwarded headers only from TRUSTED_PROXIES,
+    # the direct-write WebSocket protocol: see serving.py.
+    config = uvicorn_config(
         app,
         host=args.host or settings.host,
         port=args.port or settings.port,
         log_level=args.log_level,
-        ws=DirectWriteProtocol,
-        # Negotiated without context takeover (see wsprotocol): large frames are compressed once
-        # for every viewer, and no viewer keeps compressor state.
-        ws_per_message_deflate=True,
-        ws_ping_interval=20.0,
-        ws_ping_timeout=20.0,
         limit_concurrency=settings.max_connections,
         timeout_graceful_shutdown=math.ceil(settings.shutdown_timeout),
     )
@@ -102,7 +98,7 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(args.log_level)
     try:
         if args.demo:
             return _run_demo(args)

@@ -10,82 +10,27 @@ drift apart. No other module reads ``os.environ``.
 
 from __future__ import annotations
 
-import dataclasses
-import math
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from realtime.errors import ConfigError
+from realtime.netparse import Network, cidr_list, frame_ancestors, header_name, origin_list, secret_file, users_file
 from realtime.series import DEFAULT_SERIES, INTERPOLATIONS, SeriesSpec, load_series_file
+from realtime.settingkit import (
+    choice,
+    env,
+    env_fields,
+    integer,
+    number,
+    read_fields,
+    shown_default,
+    text,
+    time_zone,
+)
 
-__all__ = ["ConfigError", "PgSettings", "Settings", "load_settings", "pg_from_env", "settings_table"]
-
-Parse = Callable[[str, str], Any]
-
-
-def env(
-    name: str, help: str, parse: Parse, *, shown: str | None = None, verbatim: bool = False, secret: bool = False
-) -> dict[str, Any]:
-    """A field's metadata: read from variable ``name``; ``shown`` is the default as the README prints it.
-
-    ``verbatim`` values are taken as given (not stripped, empty allowed). A
-    ``secret`` may instead come from the file named by ``<name>_FILE`` (the
-    Docker secrets convention).
-    """
-    return {"env": name, "help": help, "parse": parse, "shown": shown, "verbatim": verbatim, "secret": secret}
-
-
-# -- parsers: (variable name, raw text) -> value, or ConfigError -------------------------
-
-
-def number(minimum: float, maximum: float) -> Parse:
-    def parse(name: str, raw: str) -> float:
-        try:
-            value = float(raw)
-        except ValueError:
-            raise ConfigError(f"{name} must be a number, got {raw!r}") from None
-        if not math.isfinite(value) or not minimum <= value <= maximum:
-            raise ConfigError(f"{name} must be a number from {minimum:g} to {maximum:g}, got {raw!r}")
-        return value
-
-    return parse
-
-
-def integer(minimum: int, maximum: int) -> Parse:
-    def parse(name: str, raw: str) -> int:
-        if not raw.isascii() or not raw.lstrip("+-").isdigit() or len(raw) > 18:
-            raise ConfigError(f"{name} must be an integer, got {raw!r}")
-        value = int(raw)
-        if not minimum <= value <= maximum:
-            raise ConfigError(f"{name} must be an integer from {minimum} to {maximum}, got {raw!r}")
-        return value
-
-    return parse
-
-
-def choice(*options: str) -> Parse:
-    def parse(name: str, raw: str) -> str:
-        if raw not in options:
-            raise ConfigError(f"{name} must be one of {', '.join(options)}, got {raw!r}")
-        return raw
-
-    return parse
-
-
-def text(name: str, raw: str) -> str:
-    return raw
-
-
-def time_zone(name: str, raw: str) -> str:
-    try:
-        ZoneInfo(raw)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"{name} {raw!r} is not a known IANA time zone") from None
-    return raw
+__all__ = ["ConfigError", "PgSettings", "Settings", "load_settings", "pg_from_env", "settings_table", "time_zone"]
 
 
 def series_file(name: str, raw: str) -> tuple[SeriesSpec, ...]:
@@ -278,6 +223,86 @@ class Settings:
             integer(1, 100_000_000),
         ),
     )
+    auth_users_file: Path | None = field(
+        default=None,
+        metadata=env(
+            "AUTH_USERS_FILE",
+            "an htpasswd file of bcrypt hashes (`htpasswd -B`); when set, every route but `/healthz` and `/readyz` "
+            "needs a user: the page signs in with a form, the API and WebSocket also take HTTP Basic",
+            users_file,
+            shown="(unset: open)",
+        ),
+    )
+    auth_proxy_header: str | None = field(
+        default=None,
+        metadata=env(
+            "AUTH_PROXY_HEADER",
+            "a header holding the user name set by a single sign-on proxy (e.g. `X-Forwarded-User`), believed "
+            "only from `TRUSTED_PROXIES`; when set, every route but the health checks needs a user",
+            header_name,
+        ),
+    )
+    trusted_proxies: tuple[Network, ...] = field(
+        default=(),
+        metadata=env(
+            "TRUSTED_PROXIES",
+            "addresses or CIDR ranges of reverse proxies whose `X-Forwarded-For`, `-Proto`, `-Host` and "
+            "`AUTH_PROXY_HEADER` are believed (comma-separated)",
+            cidr_list,
+            shown="(none)",
+        ),
+    )
+    session_secret: bytes | None = field(
+        default=None,
+        repr=False,
+        metadata=env(
+            "SESSION_SECRET_FILE",
+            "a file holding at least 32 random bytes that sign sign-in cookies; unset: a random secret per "
+            "process, so sessions end when the app restarts",
+            secret_file,
+            shown="(random per process)",
+        ),
+    )
+    session_lifetime: float = field(
+        default=43200.0, metadata=env("SESSION_LIFETIME", "seconds a browser sign-in lasts", number(60, 30 * 86400))
+    )
+    auth_max_failures: int = field(
+        default=10,
+        metadata=env(
+            "AUTH_MAX_FAILURES",
+            "failed sign-ins (form or HTTP Basic) one client address may make in 5 minutes before it gets 429",
+            integer(1, 100_000),
+        ),
+    )
+    allowed_origins: tuple[str, ...] = field(
+        default=(),
+        metadata=env(
+            "ALLOWED_ORIGINS",
+            "origins besides the page's own whose pages may open the live feed or post forms (comma-separated, "
+            "e.g. `https://portal.plant.example`)",
+            origin_list,
+            shown="(the page's own)",
+        ),
+    )
+    frame_ancestors: str = field(
+        default="'none'",
+        metadata=env(
+            "FRAME_ANCESTORS",
+            "who may show the dashboard in a frame (CSP `frame-ancestors`): `'none'`, `'self'` or origins, "
+            "space-separated, e.g. `https://portal.plant.example`",
+            frame_ancestors,
+        ),
+    )
+    hsts_seconds: int | None = field(
+        default=None,
+        metadata=env(
+            "HSTS_SECONDS",
+            "send `Strict-Transport-Security` with this max-age; set it only when browsers reach the app over "
+            "HTTPS (TLS at the proxy)",
+            integer(0, 2 * 365 * 86400),
+            shown="(unset: none)",
+        ),
+    )
     demo: bool = False
 
     def __post_init__(self) -> None:
@@ -287,73 +312,32 @@ class Settings:
             raise ConfigError("MAX_VIEWERS must not exceed MAX_CONNECTIONS")
         if self.replay_max_rows * 40 > self.client_buffer_bytes:
             raise ConfigError("CLIENT_BUFFER_BYTES must hold the largest replay: at least 40 bytes per REPLAY_MAX_ROWS")
+        if self.auth_proxy_header is not None and not self.trusted_proxies:
+            raise ConfigError("AUTH_PROXY_HEADER needs TRUSTED_PROXIES: the proxies allowed to set it")
+
+    @property
+    def auth_required(self) -> bool:
+        return self.auth_users_file is not None or self.auth_proxy_header is not None
 
     def series_by_key(self) -> dict[str, SeriesSpec]:
         return {s.key: s for s in self.series}
 
 
-def _env_fields(cls: type[Any]) -> Iterator[dataclasses.Field[Any]]:
-    return (f for f in dataclasses.fields(cls) if "env" in f.metadata)
-
-
-def _read(cls: type[Any], environ: Mapping[str, str]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    missing: list[str] = []
-    for f in _env_fields(cls):
-        name = f.metadata["env"]
-        if f.metadata["secret"] and environ.get(f"{name}_FILE", "").strip():
-            if name in environ:
-                raise ConfigError(f"set {name} or {name}_FILE, not both")
-            values[f.name] = _read_secret(f"{name}_FILE", environ[f"{name}_FILE"].strip())
-            continue
-        if f.metadata["verbatim"]:
-            values[f.name] = environ.get(name, "")
-            continue
-        raw = environ.get(name, "").strip()
-        if not raw:
-            if f.default is dataclasses.MISSING:
-                missing.append(name)
-            continue
-        values[f.name] = f.metadata["parse"](name, raw)
-    if missing:
-        raise ConfigError(f"missing environment variables: {', '.join(missing)} (or use --demo)")
-    return values
-
-
-def _read_secret(name: str, path: str) -> str:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{name} {path!r} cannot be read: {exc.strerror}") from None
-    # A secret file ends with one newline, which is not part of the secret.
-    return text[:-1] if text.endswith("\n") else text
-
-
 def pg_from_env(environ: Mapping[str, str]) -> PgSettings:
-    return PgSettings(**_read(PgSettings, environ))
+    return PgSettings(**read_fields(PgSettings, environ))
 
 
 def load_settings(environ: Mapping[str, str], *, pg: PgSettings | None = None, demo: bool = False) -> Settings:
     """Build settings from an environment mapping; ``pg`` overrides POSTGRES_*."""
-    return Settings(pg=pg if pg is not None else pg_from_env(environ), demo=demo, **_read(Settings, environ))
-
-
-def _shown(f: dataclasses.Field[Any]) -> str:
-    if f.metadata["shown"] is not None:
-        return str(f.metadata["shown"])
-    if f.default is dataclasses.MISSING:
-        return "(required)"
-    if f.default is None:
-        return "(unset)"
-    return f"`{f.default:g}`" if isinstance(f.default, float) else f"`{f.default}`"
+    return Settings(pg=pg if pg is not None else pg_from_env(environ), demo=demo, **read_fields(Settings, environ))
 
 
 def settings_table() -> str:
     """The README's configuration table, from the declarations above."""
     lines = ["| variable | default | meaning |", "|---|---|---|"]
     for cls in (PgSettings, Settings):
-        for f in _env_fields(cls):
-            lines.append(f"| `{f.metadata['env']}` | {_shown(f)} | {f.metadata['help']} |")
+        for f in env_fields(cls):
+            lines.append(f"| `{f.metadata['env']}` | {shown_default(f)} | {f.metadata['help']} |")
             if f.metadata["secret"]:
                 lines.append(
                     f"| `{f.metadata['env']}_FILE` | (unset) | a file holding `{f.metadata['env']}` instead "

@@ -12,6 +12,7 @@ from pathlib import Path
 from jinja2 import Environment
 from starlette.requests import HTTPConnection
 
+from realtime.auth import Authenticator
 from realtime.config import Settings
 from realtime.errors import ApiError
 from realtime.health import DbHealth
@@ -39,6 +40,8 @@ class Context:
     templates: Environment
     # Why the app cannot go on (a background task that keeps crashing), or None.
     fatal: str | None = None
+    # Who may come in (AUTH_USERS_FILE, AUTH_PROXY_HEADER); None when access is open.
+    auth: Authenticator | None = None
 
 
 def context(conn: HTTPConnection) -> Context:

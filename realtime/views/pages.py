@@ -9,6 +9,7 @@ from jinja2 import TemplateNotFound
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from realtime.auth import identity
 from realtime.context import PACKAGE_DIR, Context, context
 from realtime.views.responses import JSON
 
@@ -46,7 +47,14 @@ async def index(request: Request) -> Response:
         )
     # "</" inside the JSON would end the <script> element early.
     boot_json = orjson.dumps(boot(ctx)).decode().replace("</", "<\\/")
-    html = template.render(boot_json=boot_json, demo=ctx.settings.demo, asset_version=_asset_version())
+    who = identity(request)
+    html = template.render(
+        boot_json=boot_json,
+        demo=ctx.settings.demo,
+        asset_version=_asset_version(),
+        user=who.user if who else None,
+        signout=who is not None and who.via == "session",
+    )
     return HTMLResponse(html, headers={"Cache-Control": "no-cache"})
 
 

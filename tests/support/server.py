@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from realtime.app import BackgroundTask, create_app
 from realtime.config import Settings
 from realtime.context import Context
-from realtime.wsprotocol import DirectWriteProtocol
+from realtime.serving import uvicorn_config
 
 
 def free_port() -> int:
@@ -76,16 +76,9 @@ def serve(
 
     app = create_app(settings, background=background, on_fatal=stop)
     port = port if port is not None else free_port()
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        lifespan="on",
-        ws=DirectWriteProtocol,
-        ws_per_message_deflate=True,
-    )
-    server = uvicorn.Server(config)
+    # The options run-app uses (no server header, the app's access log, 414 for long request lines, the
+    # direct-write WebSocket protocol).
+    server = uvicorn.Server(uvicorn_config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
 
     def run() -> None:
         asyncio.run(server.serve())
