@@ -59,6 +59,7 @@ def create_app(
     )
     store = Store([s.key for s in settings.series], policy=policy)
     hub = Hub(settings.client_buffer_bytes, settings.send_timeout)
+    hub.rounds_per_tick = len(settings.series)
     health = DbHealth(on_change=lambda db: hub.publish(messages.status(db)))
     ctx = Context(
         settings=settings,

@@ -30,8 +30,9 @@ from realtime.messages import Message, encode, encode_many
 __all__ = ["CLOSE_CODES", "Channel", "Hub", "Outgoing", "Viewer", "text_frame"]
 
 DropReason = Literal["overflow", "frozen"]
-# Messages published this close together share one frame.
-COALESCE_S = 0.02
+# Messages published this close together share one frame, at most: the frame leaves as
+# soon as every poller has finished its round of the tick (see Hub.round_done).
+COALESCE_S = 0.1
 
 
 # Frames this large are compressed (once, for every viewer that negotiated permessage-deflate);
@@ -180,6 +181,9 @@ class Hub:
         self.frames = 0
         self._pending: list[Message] = []
         self._flush: asyncio.TimerHandle | None = None
+        # Poll rounds per tick (one per table), and how many of this tick's have finished.
+        self.rounds_per_tick = 1
+        self._rounds = 0
 
     def __len__(self) -> int:
         """Viewers connected to this process."""
@@ -192,6 +196,14 @@ class Hub:
         self._pending.append(message)
         if self._flush is None:
             self._flush = asyncio.get_running_loop().call_later(COALESCE_S, self.flush)
+
+    def round_done(self) -> None:
+        """A poller finished its round: once all of this tick's have, the frame leaves."""
+        self._rounds += 1
+        if self._rounds >= self.rounds_per_tick:
+            self._rounds = 0
+            if self._pending:
+                self.flush()
 
     def flush(self) -> None:
         """Send what is pending now: one frame, encoded once, written to every viewer."""

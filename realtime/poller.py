@@ -70,6 +70,7 @@ class Poller:
             await self.health.turn()
             delay = await self._round()
             self.series.round_done()
+            self.hub.round_done()
             await asyncio.sleep(delay)
 
     async def _round(self) -> float:
