@@ -23,6 +23,9 @@ def m4_indices(t: I64, v: F64, columns: int, *, has_nulls: bool) -> I64:
     if n <= 4 * columns:
         return np.arange(n, dtype=np.int64)
     idx = np.asarray(_M4.downsample(t, v, n_out=4 * columns), dtype=np.int64)
+    # tsdownsample computes its bins' edges in floating point: the last one can fall
+    # short of the last timestamp, leaving the window's last sample in no bin.
+    idx = np.union1d(idx, [0, n - 1])
     if has_nulls:
         # Keep one NULL per column that has one, so the chart shows the break.
         nulls = np.flatnonzero(np.isnan(v))

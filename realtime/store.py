@@ -102,7 +102,12 @@ class SeriesData:
         return self.rows_before + self.n
 
     def covers(self, start: int) -> bool:
-        return self.loaded and (self.covered_from is None or start >= self.covered_from)
+        """Whether every row from ``start`` on is in memory.
+
+        A table dropped while watched is unloaded (to be loaded again once it is
+        back) but keeps its rows: those still answer for the range they cover.
+        """
+        return (self.loaded or self.n > 0) and (self.covered_from is None or start >= self.covered_from)
 
     def bounds(self, start: int, end: int) -> tuple[int, int]:
         """Index range of rows with start <= t <= end."""

@@ -76,15 +76,20 @@ class DirectChannel:
             p.transport.write(b"".join(p.conn.data_to_send()))
         p.close_sent = True
         p.stop_keepalive()
-        p.close_timer = p.loop.call_later(wait, self._finish)
+        p.close_timer = p.loop.call_later(wait, self._finish, wait, p.transport.get_write_buffer_size(), 10)
 
-    def _finish(self) -> None:
-        # Closed cleanly if the buffer drained; a frozen socket never drains, so it is aborted.
-        transport = self._protocol.transport
-        if transport.get_write_buffer_size():
-            transport.abort()
+    def _finish(self, wait: float, backlog: int, chances: int) -> None:
+        # Closed cleanly once the buffer drained. A viewer still draining gets more time (a few
+        # times over); a frozen socket never drains, so it is aborted, freeing its buffers.
+        p = self._protocol
+        p.close_timer = None
+        left = p.transport.get_write_buffer_size()
+        if not left:
+            p.transport.close()
+        elif left < backlog and chances > 0:
+            p.close_timer = p.loop.call_later(wait, self._finish, wait, left, chances - 1)
         else:
-            transport.close()
+            p.transport.abort()
 
 
 class DirectWriteProtocol(WebSocketsSansIOProtocol):

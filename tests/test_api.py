@@ -128,9 +128,20 @@ def test_bad_parameters_are_400_naming_the_parameter(
         assert parameter in r.json()["error"]
 
 
-def test_points_is_capped(client: TestClient) -> None:
-    r = client.get("/api/series/temperature/data", params={"points": 10_000_000})
-    assert r.status_code == 200
+def test_points_is_capped_at_max_points(filled: TestDb) -> None:
+    """Guards the MAX_POINTS cap: however many points a request asks for, the
+    response is M4 over at most max_points columns (at most 4 samples each)."""
+    app = create_app(filled.settings(max_points=50, default_points=20))
+    with TestClient(app) as c:
+        wait_until(lambda: all(s.loaded for s in app.state.ctx.store.series.values()))
+        window = {"start": ms(BASE), "end": ms(BASE + timedelta(seconds=7199))}
+        huge = c.get("/api/series/temperature/data", params={**window, "points": 10_000_000}).json()
+        at_cap = c.get("/api/series/temperature/data", params={**window, "points": 50}).json()
+    assert huge["count"] == 7200
+    assert huge["downsampled"] is True
+    assert 50 < len(huge["t"]) <= 4 * 50
+    assert max(huge["v"]) == 99.5  # still M4: the spike survives the cap
+    assert (huge["t"], huge["v"]) == (at_cap["t"], at_cap["v"])
 
 
 def test_unknown_series_is_404(client: TestClient) -> None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
-from realtime.downsample import m4
+from realtime.downsample import m4, m4_indices
 
 
 def test_small_inputs_are_returned_whole() -> None:
@@ -15,29 +16,52 @@ def test_small_inputs_are_returned_whole() -> None:
     assert out_v.tolist() == v.tolist()
 
 
+def irregular(seed: int, n: int = 200_000) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """Irregularly spaced samples (0.5 to 4 s apart, in µs) of noise."""
+    rng = np.random.default_rng(seed)
+    t = np.cumsum(rng.integers(500, 4000, n)).astype(np.int64)
+    return t, rng.normal(size=n)
+
+
+def columns_of(t: npt.NDArray[np.int64], columns: int) -> npt.NDArray[np.int64]:
+    """The pixel column of each sample: equal widths over the data's range, as tsdownsample bins them."""
+    edges = np.linspace(t[0], t[-1], columns + 1)
+    col: npt.NDArray[np.int64] = np.clip(np.searchsorted(edges, t, "right") - 1, 0, columns - 1)
+    return col
+
+
 def test_m4_keeps_first_last_min_max_of_every_column() -> None:
-    rng = np.random.default_rng(1)
-    t = np.cumsum(rng.integers(500, 4000, 200_000)).astype(np.int64)
-    v = rng.normal(size=t.size)
+    t, v = irregular(seed=1)
     v[123_456] = 50.0
     v[654] = -40.0
     columns = 100
-    out_t, out_v = m4((t, v), columns)
-    assert out_t.size <= 4 * columns
-    assert np.all(np.diff(out_t) >= 0)
-    assert out_t[0] == t[0]
-    assert out_t[-1] == t[-1]
-    assert out_v.max() == 50.0
-    assert out_v.min() == -40.0
-    # Per column (as tsdownsample bins: equal widths over the data's range),
-    # the column's extremes are among the output.
-    edges = np.linspace(t[0], t[-1], columns + 1)
-    col = np.clip(np.searchsorted(edges, t, "right") - 1, 0, columns - 1)
-    kept = set(out_t.tolist())
-    for c in range(0, columns, 7):
+    idx = m4_indices(t, v, columns, has_nulls=False)
+    assert np.all(np.diff(idx) > 0)
+    assert idx.size <= 4 * columns
+    col = columns_of(t, columns)
+    for c in range(columns):
         sel = np.flatnonzero(col == c)
-        if sel.size:
-            assert int(t[sel[np.argmax(v[sel])]]) in kept or np.isclose(v[sel].max(), out_v[out_t >= t[sel[0]]].max())
+        assert sel.size > 4  # every column has more rows than M4 keeps
+        m4_of_column = {int(sel[0]), int(sel[-1]), int(sel[np.argmin(v[sel])]), int(sel[np.argmax(v[sel])])}
+        kept = set(idx[col[idx] == c].tolist())
+        assert kept == m4_of_column, f"column {c}"
+    out_t, out_v = m4((t, v), columns, has_nulls=False)
+    assert out_t.tolist() == t[idx].tolist()
+    assert out_v.tolist() == v[idx].tolist()
+    assert 123_456 in idx
+    assert 654 in idx
+
+
+def test_m4_keeps_the_window_s_last_sample() -> None:
+    """Regression: the newest row of a downsampled window was dropped for about one
+    window in five. tsdownsample computes the last column's upper edge as
+    t[0] + columns * (t[-1] / columns - t[0] / columns) in float64, truncated to
+    an integer; when rounding brought that below t[-1], the last sample fell
+    outside every column. m4_indices now always keeps the first and last rows."""
+    t, v = irregular(seed=7)
+    idx = m4_indices(t, v, 100, has_nulls=False)
+    assert idx[0] == 0
+    assert idx[-1] == t.size - 1
 
 
 def test_nulls_survive_downsampling() -> None:
