@@ -16,11 +16,11 @@ pytestmark = pytest.mark.browser
 ALARM = re.compile(r"\bis-alarm\b")
 
 
-def danger_pixels(page: Page, key: str) -> int:
-    """Opaque pixels of the chart's canvas in the theme's danger colour (out-of-limit samples)."""
+def alarm_pixels(page: Page, key: str) -> int:
+    """Opaque pixels of the chart's canvas in the theme's alarm colour (limit lines, out-of-limit samples)."""
     script = """(key) => {
         const probe = document.createElement('canvas').getContext('2d');
-        probe.fillStyle = getComputedStyle(document.documentElement).getPropertyValue('--danger').trim();
+        probe.fillStyle = getComputedStyle(document.documentElement).getPropertyValue('--alarm').trim();
         probe.fillRect(0, 0, 1, 1);
         const [r, g, b] = probe.getImageData(0, 0, 1, 1).data;
         const c = document.querySelector(`[data-testid="chart-${key}"] canvas`);
@@ -41,9 +41,12 @@ def test_sample_outside_limits_is_flagged_on_tile_and_chart(browser: Browser, db
         page = v.page
         tile = page.get_by_test_id("tile-temperature")
         expect(tile).to_have_attribute("title", re.compile(r"^Limits: 36\.50* \S 37\.50*$"))
+        # The limits are on the tile itself, not only in its hover title.
+        expect(page.get_by_test_id("tile-temperature-limits")).to_be_visible()
+        expect(page.get_by_test_id("tile-temperature-limits")).to_have_text("low 36.50 · high 37.50")
         expect(tile).not_to_have_class(ALARM)
         expect(tile.locator(".tile-flag")).to_be_hidden()
-        within = danger_pixels(page, "temperature")
+        within = alarm_pixels(page, "temperature")
 
         t = utc_now()
         run(db.insert("temperature", [(t, 38.25)]))
@@ -53,10 +56,10 @@ def test_sample_outside_limits_is_flagged_on_tile_and_chart(browser: Browser, db
         expect(tile.locator(".tile-flag")).to_have_text("Above high limit")
         # The chart redraws on the next animation frame: poll until the highlight shows.
         for _ in range(40):
-            if danger_pixels(page, "temperature") > within + 5:
+            if alarm_pixels(page, "temperature") > within + 5:
                 break
             page.wait_for_timeout(50)
-        assert danger_pixels(page, "temperature") > within + 5, "the out-of-limit sample is not highlighted"
+        assert alarm_pixels(page, "temperature") > within + 5, "the out-of-limit sample is not highlighted"
 
         t2 = utc_now()
         run(db.insert("temperature", [(t2, 37.0)]))
