@@ -324,7 +324,10 @@ export class SeriesChart {
     const xs = u.data[0];
     if (Math.abs(xs[closest]! - xValue) <= this.exactMs()) return closest;
     const i = upperBound(xs as number[], xValue) - 1;
-    return i >= 0 ? i : closest;
+    if (i < 0) return closest;
+    // Inside an outage: point at its break (a null), so no dot claims a value there.
+    const ys = u.data[1] as Value[];
+    return i + 1 < ys.length && ys[i + 1] === null ? i + 1 : i;
   }
 
   /** Indices of real samples in view (not the carried-forward end point). */

@@ -69,30 +69,31 @@ export function drawLimitZones(u: uPlot, lim: Limits, p: Palette): void {
 }
 
 /**
- * Limit labels at the right end of each line, or at the edge (with an arrow)
- * when the limit is off the range. Returns the labels drawn.
+ * Limit labels at the left end of each line (the right end holds the newest
+ * data), or at the edge (with an arrow) when the limit is off the range.
+ * Returns the labels drawn.
  */
 export function drawLimitLabels(u: uPlot, lim: Limits, p: Palette): string[] {
   const { ctx } = u;
-  const { left, top, width, height } = u.bbox;
+  const { left, top, height } = u.bbox;
   const r = uPlot.pxRatio;
   const sc = u.scales["y"]!;
   const drawn: string[] = [];
   if (sc.min == null || sc.max == null) return drawn;
   ctx.save();
   ctx.font = p.font;
-  ctx.textAlign = "right";
+  ctx.textAlign = "left";
   const pad = 3 * r;
   const label = (text: string, y: number, above: boolean) => {
     drawn.push(text);
     const w = ctx.measureText(text).width + 2 * pad;
     const h = 15 * r;
     const yTop = Math.max(top, Math.min(top + height - h, above ? y - h - r : y + r));
-    ctx.fillStyle = withAlpha(p.surface, 0.85);
-    ctx.fillRect(left + width - w - 2 * r, yTop, w, h);
+    ctx.fillStyle = withAlpha(p.surface, 0.75);
+    ctx.fillRect(left + 2 * r, yTop, w, h);
     ctx.fillStyle = p.alarm;
     ctx.textBaseline = "middle";
-    ctx.fillText(text, left + width - 2 * r - pad, yTop + h / 2);
+    ctx.fillText(text, left + 2 * r + pad, yTop + h / 2);
   };
   const entries: [string, number | null, boolean][] = [
     ["high", lim.high, true],
@@ -179,30 +180,48 @@ export function drawMarkers(u: uPlot, clipped: readonly number[], isolated: read
   const sc = u.scales["y"]!;
   if (sc.min == null || sc.max == null) return 0;
   const outside = (v: number) => (lim.high !== null && v > lim.high) || (lim.low !== null && v < lim.low);
-  ctx.save();
-  ctx.lineWidth = 1.5 * r;
-  ctx.strokeStyle = p.surface;
-  let drawn = 0;
+  const marks: { x: number; v: number; up: boolean }[] = [];
   let lastKey = "";
   for (const i of clipped) {
     const v = ys[i];
     if (v === null || v === undefined) continue;
     const x = Math.round(u.valToPos(xs[i]!, "x", true));
     const up = v > sc.max;
-    const key = `${Math.round(x / (4 * r))}:${up}`;
+    const key = `${Math.round(x / (6 * r))}:${up}`;
     if (key === lastKey) continue; // one marker per few pixels
     lastKey = key;
-    const s = 5 * r;
+    marks.push({ x, v, up });
+  }
+  ctx.save();
+  ctx.lineWidth = 1.5 * r;
+  ctx.strokeStyle = p.surface;
+  ctx.font = p.font;
+  ctx.textBaseline = "middle";
+  const s = 6 * r;
+  for (const { x, v, up } of marks) {
     const y = up ? top + 1 * r : top + height - 1 * r;
+    const tip = up ? y + 1.5 * s : y - 1.5 * s;
     ctx.beginPath();
     ctx.moveTo(x, y);
-    ctx.lineTo(x - s, up ? y + 1.6 * s : y - 1.6 * s);
-    ctx.lineTo(x + s, up ? y + 1.6 * s : y - 1.6 * s);
+    ctx.lineTo(x - s, tip);
+    ctx.lineTo(x + s, tip);
     ctx.closePath();
-    ctx.fillStyle = outside(v) ? p.alarm : p.series;
+    const color = outside(v) ? p.alarm : p.series;
+    ctx.fillStyle = color;
     ctx.fill();
     ctx.stroke();
-    drawn++;
+    // A few markers say what they clip ("0.000"): a glitch reads as one at a glance.
+    if (marks.length <= 4) {
+      const text = fmtValue(v);
+      const w = ctx.measureText(text).width;
+      const tx = x + s + 3 * r + w > u.bbox.left + u.bbox.width ? x - s - 3 * r - w : x + s + 3 * r;
+      const ty = (y + tip) / 2;
+      ctx.fillStyle = withAlpha(p.surface, 0.8);
+      ctx.fillRect(tx - 2 * r, ty - 7 * r, w + 4 * r, 14 * r);
+      ctx.fillStyle = color;
+      ctx.textAlign = "left";
+      ctx.fillText(text, tx, ty);
+    }
   }
   for (const i of isolated) {
     const v = ys[i];
@@ -213,5 +232,5 @@ export function drawMarkers(u: uPlot, clipped: readonly number[], isolated: read
     ctx.fill();
   }
   ctx.restore();
-  return drawn;
+  return marks.length;
 }
