@@ -5,12 +5,12 @@
 
 import uPlot from "uplot";
 
-import { upperBound, type Gap, type Value } from "./buffer";
+import type { Gap } from "./buffer";
 import { startPan } from "./chartpan";
 import { drawAlarmTrace, drawLimitLabels, drawLimitZones, drawMarkers, drawOutages, type Palette } from "./chartdraw";
 import { withAlpha } from "./color";
 import { axisLabel, fmtValue } from "./format";
-import type { Drawn } from "./segments";
+import { alarmIndices, inForceIndex, sampleIndices, type Drawn } from "./segments";
 import { cssVar } from "./theme";
 import { fmtTicks, timeZoneMode } from "./time";
 import type { Interpolation, SeriesStyle } from "./types";
@@ -18,6 +18,10 @@ import { autoRange, clippedIndices, niceTicks, robustRange, tickLabel, type Rang
 
 const SYNC_KEY = "bioreactor";
 const Y_AXIS_SIZE = 64;
+
+/** The widest y labels of each chart: stacked plots share one left edge, so their times line up. */
+const yLabelWidths = new Map<SeriesChart, number>();
+let sharedYAxisSize = 0;
 
 export interface ChartEvents {
   /** The user dragged out [min, max] on this chart. */
@@ -45,7 +49,7 @@ export class SeriesChart {
   private readonly overlay: HTMLDivElement;
   private readonly progress: HTMLDivElement;
   private u: uPlot | null = null;
-  private drawn: Drawn = { x: [], y: [], isolated: [] };
+  private drawn: Drawn = { x: [], y: [], isolated: [], held: -1 };
   private opts: DrawOptions = { gaps: [], interpolation: "step", live: false };
   private hasData = false;
   private min = 0;
@@ -129,7 +133,7 @@ export class SeriesChart {
         drag: { x: true, y: false, setScale: false, dist: 4 },
         points: { size: 7, width: 2 },
         // The hover dot marks the sample in force at the cursor, as the tooltip reads it.
-        dataIdx: (u, si, closest, xValue) => (si === 1 ? this.inForceIdx(u, closest, xValue) : closest),
+        dataIdx: (_u, si, closest, xValue) => (si === 1 ? inForceIndex(this.drawn, closest, xValue, this.exactMs()) : closest),
         bind: {
           mousedown: (u, _targ, handler) => (e: MouseEvent) => {
             if (e.shiftKey || e.button === 1) {
@@ -170,7 +174,8 @@ export class SeriesChart {
             fill: s.color,
             // Dense data shows no dots; a sample between two outages always gets one. The held
             // value carried to the window's end is not a sample: no dot there.
-            filter: (u, _si, show) => (show ? this.sampleIdxs(u) : this.drawn.isolated.length ? this.drawn.isolated : null),
+            filter: (_u, _si, show) =>
+              show ? sampleIndices(this.drawn, this.min, this.max) : this.drawn.isolated.length ? this.drawn.isolated : null,
           },
           value: (_u, v) => fmtValue(v),
         },
@@ -192,7 +197,7 @@ export class SeriesChart {
           labelFont,
           labelSize: 18,
           labelGap: 2,
-          size: (u, values) => Math.max(yAxisSize, this.labelWidth(u, values, font) + 18 + 14),
+          size: (u, values) => this.yAxisSize(u, values, font, yAxisSize),
           grid: { stroke: grid, width: 1 },
           ticks: { show: false },
           // Ticks from the step actually used, at least three where the plot is tall enough.
@@ -221,7 +226,8 @@ export class SeriesChart {
             const r = { min: sc.min ?? 0, max: sc.max ?? 1 };
             this.shown.y = r;
             const clipped = clippedIndices(this.drawn.x, this.drawn.y, r, this.min, this.max);
-            this.shown.clipped = drawMarkers(u, clipped, this.drawn.isolated, lim, palette);
+            const alarms = alarmIndices(this.drawn, this.min, this.max, s.low, s.high);
+            this.shown.clipped = drawMarkers(u, clipped, alarms, lim, palette);
             this.shown.limits = drawLimitLabels(u, lim, palette);
           },
         ],
@@ -235,6 +241,7 @@ export class SeriesChart {
   }
 
   destroy(): void {
+    yLabelWidths.delete(this);
     this.resizeObs.disconnect();
     this.u?.destroy();
     this.u = null;
@@ -308,6 +315,20 @@ export class SeriesChart {
     return [r.min, r.max];
   }
 
+  /** Room for the widest y labels of all charts (label, gap and title included). */
+  private yAxisSize(u: uPlot, values: string[] | null, font: string, min: number): number {
+    yLabelWidths.set(this, this.labelWidth(u, values, font));
+    const size = Math.max(min, Math.max(...yLabelWidths.values()) + 30);
+    if (size !== sharedYAxisSize) {
+      sharedYAxisSize = size;
+      // The others take the new width on their next layout: ask for it now.
+      requestAnimationFrame(() => {
+        for (const c of yLabelWidths.keys()) if (c !== this) c.u?.redraw(false, true);
+      });
+    }
+    return size;
+  }
+
   /** The widest y label in CSS px (canvas text is measured in device pixels). */
   private labelWidth(u: uPlot, values: string[] | null, font: string): number {
     if (!values?.length) return 0;
@@ -317,28 +338,6 @@ export class SeriesChart {
     const w = Math.max(...values.map((v) => ctx.measureText(v).width));
     ctx.restore();
     return Math.ceil(w);
-  }
-
-  /** The sample in force at xValue: one at the cursor (within half a pixel), else the last before it. */
-  private inForceIdx(u: uPlot, closest: number, xValue: number): number {
-    const xs = u.data[0];
-    if (Math.abs(xs[closest]! - xValue) <= this.exactMs()) return closest;
-    const i = upperBound(xs as number[], xValue) - 1;
-    if (i < 0) return closest;
-    // Inside an outage: point at its break (a null), so no dot claims a value there.
-    const ys = u.data[1] as Value[];
-    return i + 1 < ys.length && ys[i + 1] === null ? i + 1 : i;
-  }
-
-  /** Indices of real samples in view (not the carried-forward end point). */
-  private sampleIdxs(u: uPlot): number[] | null {
-    const xs = this.drawn.x;
-    const i0 = Math.max(0, upperBound(xs, this.min) - 1);
-    const i1 = Math.min(xs.length, upperBound(xs, this.max) + 1);
-    const held = this.opts.interpolation === "step" && xs.length > 1 && this.drawn.y[xs.length - 1] !== null ? xs.length - 1 : -1;
-    const out: number[] = [];
-    for (let i = i0; i < i1; i++) if (i !== held && (u.data[1] as Value[])[i] !== null) out.push(i);
-    return out;
   }
 
   private size(): { width: number; height: number } {

@@ -168,10 +168,10 @@ export function drawOutages(u: uPlot, gaps: readonly Gap[], p: Palette): void {
 
 /**
  * Triangles at the top or bottom edge for samples outside the y range (a
- * clipped glitch stays visible), and dots for out-of-limit samples drawn
- * alone. Returns how many edge markers were drawn.
+ * clipped glitch stays visible), and alarm dots on out-of-limit samples.
+ * Returns how many edge markers were drawn.
  */
-export function drawMarkers(u: uPlot, clipped: readonly number[], isolated: readonly number[], lim: Limits, p: Palette): number {
+export function drawMarkers(u: uPlot, clipped: readonly number[], alarms: readonly number[], lim: Limits, p: Palette): number {
   const { ctx } = u;
   const { top, height } = u.bbox;
   const r = uPlot.pxRatio;
@@ -223,13 +223,14 @@ export function drawMarkers(u: uPlot, clipped: readonly number[], isolated: read
       ctx.fillText(text, tx, ty);
     }
   }
-  for (const i of isolated) {
+  ctx.fillStyle = p.alarm;
+  for (const i of alarms) {
     const v = ys[i];
     if (v === null || v === undefined || !outside(v) || v > sc.max || v < sc.min) continue;
     ctx.beginPath();
     ctx.arc(u.valToPos(xs[i]!, "x", true), u.valToPos(v, "y", true), 3.5 * r, 0, 2 * Math.PI);
-    ctx.fillStyle = p.alarm;
     ctx.fill();
+    ctx.stroke();
   }
   ctx.restore();
   return marks.length;

@@ -3,6 +3,7 @@
 // edge) and the value in force at a cursor time. No DOM: unit-tested.
 
 import { upperBound, type Gap, type Sample, type Value } from "./buffer";
+import { limitState } from "./freshness";
 
 /** What is held of one series (a SeriesBuffer, or plain arrays in tests). */
 export interface Held {
@@ -19,6 +20,8 @@ export interface Drawn {
   y: Value[];
   /** Samples with no neighbour to draw a line to (between two outages): drawn as dots. */
   isolated: number[];
+  /** Index of the point that carries the last value forward (not a sample), or -1. */
+  held: number;
 }
 
 /**
@@ -53,15 +56,16 @@ export function drawnData(h: Held, holdUntil: number | null = null): Drawn {
   if (h.before && h.before.t < first) push(h.before.t, h.before.v);
   for (let i = 0; i < h.t.length; i++) push(h.t[i]!, h.v[i] ?? null);
   const n = x.length;
+  let held = -1;
   if (holdUntil !== null && n && y[n - 1] !== null && holdUntil > x[n - 1]!) {
-    x.push(holdUntil);
+    held = x.push(holdUntil) - 1;
     y.push(y[n - 1]!);
   }
   const isolated: number[] = [];
   for (let i = 0; i < y.length; i++) {
     if (y[i] !== null && (i === 0 || y[i - 1] === null) && (i === y.length - 1 || y[i + 1] === null)) isolated.push(i);
   }
-  return { x, y, isolated };
+  return { x, y, isolated, held };
 }
 
 export type Reading =
@@ -122,4 +126,33 @@ export function outageAt(gaps: readonly Gap[], x: number): Gap | null {
   }
   const g = gaps[lo];
   return g && g[0] < x ? g : null;
+}
+
+/** The drawn point uPlot's hover dot marks at xValue: a sample within exactMs, else the one in force; inside an outage its break (a null: no dot). */
+export function inForceIndex(d: Drawn, closest: number, xValue: number, exactMs: number): number {
+  const { x, y } = d;
+  if (closest >= 0 && Math.abs(x[closest]! - xValue) <= exactMs) return closest;
+  const i = upperBound(x, xValue) - 1;
+  if (i < 0) return closest;
+  return i + 1 < y.length && y[i + 1] === null ? i + 1 : i;
+}
+
+/** Indices of real samples in [min, max] and one either side (not the value carried forward). */
+export function sampleIndices(d: Drawn, min: number, max: number): number[] {
+  const { x, y, held } = d;
+  const i0 = Math.max(0, upperBound(x, min) - 1);
+  const i1 = Math.min(x.length, upperBound(x, max) + 1);
+  const out: number[] = [];
+  for (let i = i0; i < i1; i++) if (i !== held && y[i] !== null) out.push(i);
+  return out;
+}
+
+/**
+ * Out-of-limit samples in view, each marked with an alarm dot; past a few
+ * hundred, only those with no line to show them (the red trace says it).
+ */
+export function alarmIndices(d: Drawn, min: number, max: number, low: number | null, high: number | null): number[] {
+  if (low === null && high === null) return [];
+  const out = sampleIndices(d, min, max).filter((i) => limitState(d.y[i], low, high) !== null);
+  return out.length <= 300 ? out : out.filter((i) => d.isolated.includes(i));
 }

@@ -2,7 +2,16 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
 import type { Gap, Sample, Value } from "../src/buffer";
-import { drawnData, outageAt, readingAt, type Held, type ReadingContext } from "../src/segments";
+import {
+  alarmIndices,
+  drawnData,
+  inForceIndex,
+  outageAt,
+  readingAt,
+  sampleIndices,
+  type Held,
+  type ReadingContext,
+} from "../src/segments";
 
 function held(t: number[], v: Value[], gaps: Gap[] = [], before: Sample | null = null): Held {
   return { t, v, gaps, before };
@@ -104,5 +113,25 @@ describe("the value in force at the cursor", () => {
   it("shows the last of rows sharing the cursor instant", () => {
     const r = readingAt(held([10, 20, 20, 30], [1, 2, 2.5, 3]), 20, { ...ctx, exactMs: 1 });
     assert.deepEqual(r, { kind: "value", t: 20, v: 2.5, exact: true });
+  });
+});
+
+describe("what the chart marks", () => {
+  const d = drawnData(held([0, 10, 20, 400, 410].map((x) => x * S), [37, 38, 37.2, 37.1, 37], [[20 * S, 400 * S]]), 420 * S);
+
+  it("puts the hover dot on the sample in force, none inside an outage", () => {
+    assert.equal(inForceIndex(d, 1, 15 * S, 0.5 * S), 1, "held since the sample at 10 s");
+    assert.equal(inForceIndex(d, 1, 10.2 * S, 0.5 * S), 1, "at the sample");
+    assert.equal(d.y[inForceIndex(d, 2, 100 * S, 0.5 * S)], null, "no dot inside the outage");
+  });
+
+  it("counts only real samples, not the value carried forward", () => {
+    assert.equal(d.held, d.x.length - 1);
+    assert.ok(!sampleIndices(d, 0, 1000 * S).includes(d.held));
+  });
+
+  it("marks out-of-limit samples", () => {
+    assert.deepEqual(alarmIndices(d, 0, 1000 * S, null, 37.5), [1]);
+    assert.deepEqual(alarmIndices(d, 0, 1000 * S, null, null), []);
   });
 });
