@@ -225,7 +225,7 @@ export class SeriesChart {
             const sc = u.scales["y"]!;
             const r = { min: sc.min ?? 0, max: sc.max ?? 1 };
             this.shown.y = r;
-            const clipped = clippedIndices(this.drawn.x, this.drawn.y, r, this.min, this.max);
+            const clipped = clippedIndices(this.drawn.x, this.drawn.y, r, this.min, this.max).filter((i) => i !== this.drawn.held);
             const alarms = alarmIndices(this.drawn, this.min, this.max, s.low, s.high);
             this.shown.clipped = drawMarkers(u, clipped, alarms, lim, palette);
             this.shown.limits = drawLimitLabels(u, lim, palette);
