@@ -2,9 +2,9 @@
 value between samples, breaks only at real outages, readable y axes on wide
 windows, a glitch that does not flatten the chart, exact µs times.
 
-The module shares one schema: six hours of exception-logged rows ending now,
-with healthy silences up to 246 s, a 40-minute outage of the temperature
-signal and one glitch sample (DO = 0).
+The module shares one schema and server: six hours of exception-logged rows
+ending now, with healthy silences up to 246 s, a 40-minute outage of the
+temperature signal and one glitch sample (DO = 0); pH is configured linear.
 """
 
 from __future__ import annotations
@@ -58,7 +58,9 @@ def historian(pg_admin: PgSettings, pg_server: PgServer) -> Iterator[Historian]:
     rows["do"][g] = (rows["do"][g][0], 0.0)
     for key, r in rows.items():
         run(db.insert(key, r))
-    with plant_server(db) as server:
+    # pH is configured to be drawn linear; the others are steps (the default).
+    series = tuple(dataclasses.replace(s, interpolation="linear") if s.key == "ph" else s for s in db.series)
+    with plant_server(db, series=series) as server:
         yield Historian(db, server, rows, outage, rows["do"][g][0])
 
 
@@ -186,14 +188,10 @@ def test_microsecond_times_stay_exact(browser: Browser, historian: Historian) ->
 
 
 def test_a_series_configured_linear_is_drawn_linear(browser: Browser, historian: Historian) -> None:
-    series = tuple(dataclasses.replace(s, interpolation="linear") if s.key == "ph" else s for s in historian.db.series)
     rows = historian.rows["ph"]
     a, b = next(p for p in intervals(rows[: len(rows) // 3]) if (p[1][0] - p[0][0]).total_seconds() > 120)
     cursor = to_ms(a[0]) + (to_ms(b[0]) - to_ms(a[0])) / 2
-    with (
-        plant_server(historian.db, series=series) as server,
-        open_dashboard(browser, server, historian.path(cursor - 300_000, cursor + 300_000)) as v,
-    ):
+    with open_dashboard(browser, historian.server, historian.path(cursor - 300_000, cursor + 300_000)) as v:
         assert v.dash("interpolation('ph')") == "linear"
         assert v.dash("interpolation('temperature')") == "step"
         tip = hover(v.page, "ph", cursor)["pH"]
