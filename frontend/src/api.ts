@@ -17,6 +17,20 @@ export function isAbort(err: unknown): boolean {
   return err instanceof DOMException && err.name === "AbortError";
 }
 
+/** fetch() rejects with a TypeError when no answer came at all; a proxy answers 502/503/504 for a server that is down. */
+export function isUnreachable(err: unknown): boolean {
+  return err instanceof TypeError || (err instanceof ApiError && [502, 503, 504].includes(err.status));
+}
+
+/** A failure as a sentence a person can act on (never "Failed to fetch"). */
+export function errorText(err: unknown): string {
+  if (isUnreachable(err)) return "the server cannot be reached";
+  if (err instanceof ApiError) {
+    return err.status >= 500 ? `the server failed (error ${err.status}: ${err.message})` : `the server refused the request (${err.message})`;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
 async function getJson<T>(url: string, signal?: AbortSignal): Promise<T> {
   const res = await fetch(url, { signal: signal ?? null, headers: { Accept: "application/json" } });
   if (!res.ok) {
@@ -82,10 +96,16 @@ export function downloadCsv(start: number, end: number, series: readonly string[
   a.remove();
 }
 
-/** Parses an ISO 8601 time from /api/series into epoch ms (null stays null). */
+/** Parses an ISO 8601 time from /api/series into epoch ms, microseconds kept as a fraction (null stays null). */
 export function isoToMs(iso: string | null): number | null {
   if (!iso) return null;
   // A zone-less ISO string would be read as browser-local time: the contract says UTC.
-  const ms = Date.parse(/(Z|[+-]\d\d:?\d\d)$/i.test(iso) ? iso : `${iso}Z`);
-  return Number.isFinite(ms) ? ms : null;
+  const zoned = /(Z|[+-]\d\d:?\d\d)$/i.test(iso) ? iso : `${iso}Z`;
+  const ms = Date.parse(zoned);
+  if (!Number.isFinite(ms)) return null;
+  // Date.parse stops at milliseconds: add the microseconds back, computed as the
+  // server computes a wire time (µs / 1000), so the number is the same double.
+  const frac = /[T ]\d\d:\d\d:\d\d\.(\d+)/.exec(zoned)?.[1] ?? "";
+  const us = Number(frac.slice(3, 6).padEnd(3, "0"));
+  return us ? (ms * 1000 + us) / 1000 : ms;
 }

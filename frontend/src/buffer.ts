@@ -1,18 +1,43 @@
-// Per-series columnar buffer: sorted time/value arrays (uPlot's data shape)
-// plus the bookkeeping of the WebSocket protocol (seq numbers, and a queue of
+// Per-series columnar buffer: sorted time/value arrays (uPlot's data shape),
+// the real outages between them, and the bookkeeping of the WebSocket
+// protocol (seq numbers, the replay after a subscribe, and a queue of
 // appends that arrive while a REST reload of the window is in flight).
+//
+// Times are epoch ms as the server sent them, fractions (µs) included: they
+// are compared and sent back exactly, never rounded.
 
 export type Value = number | null;
+
+/** A real outage: consecutive samples at t0 and t1 further apart than the series' threshold. */
+export type Gap = readonly [t0: number, t1: number];
+
+export interface Sample {
+  readonly t: number;
+  readonly v: Value;
+}
 
 export interface Batch {
   t: readonly number[];
   v: readonly Value[];
   seq: number;
-  /** The first batch after a subscribe: every row newer than the client's `since`. */
+  /** The first batch after a subscribe: every stored row newer than the `since` we sent. */
   replay?: boolean;
 }
 
-export type AppendResult = "applied" | "duplicate" | "queued";
+/** A REST snapshot of a window: its rows, outages and the sample in force at its left edge. */
+export interface Snapshot {
+  t: readonly number[];
+  v: readonly Value[];
+  seq: number;
+  gaps: readonly Gap[];
+  before: Sample | null;
+  /** The range the snapshot holds every row of; `end` Infinity when it reaches the newest row,
+   * so that live appends continue it. */
+  start: number;
+  end: number;
+}
+
+export type AppendResult = "applied" | "duplicate" | "queued" | "ignored";
 
 /** First index i with arr[i] >= x (arr sorted ascending). */
 export function lowerBound(arr: readonly number[], x: number, lo = 0, hi = arr.length): number {
@@ -37,8 +62,19 @@ export function upperBound(arr: readonly number[], x: number, lo = 0, hi = arr.l
 export class SeriesBuffer {
   t: number[] = [];
   v: Value[] = [];
+  /** Outages between held rows, sorted (from the server's `gaps`, and from `gapMs` for live rows). */
+  gaps: Gap[] = [];
+  /** The last sample before `from`: the value in force as the held range opens. */
+  before: Sample | null = null;
+  /** Every row of the series in [from, to] is held; to is Infinity while live rows extend it. */
+  from = Infinity;
+  to = -Infinity;
   /** Store batch counter of the newest data held; -1 before any snapshot. */
   seq = -1;
+  /** A live row further than this after the previous one starts a new segment (the server's `gap_ms`). */
+  gapMs: number | null = null;
+  /** The `since` of our last subscribe, until its replay arrives. */
+  private since: number | null = null;
   /** Appends held back while a REST snapshot is loading; null when not loading. */
   private pending: Batch[] | null = null;
 
@@ -58,72 +94,51 @@ export class SeriesBuffer {
     return this.pending !== null;
   }
 
-  /**
-   * Merge rows sorted by time into the buffer, in place. Rows whose time
-   * equals an existing row's are distinct rows (duplicate timestamps are
-   * real in the historian), so they go after the existing ones: arrival order.
-   */
-  merge(t: readonly number[], v: readonly Value[]): void {
-    const n = t.length;
-    if (n === 0) return;
-    const last = this.lastT;
-    if (last === null || t[0]! >= last) {
-      // Fast path: a live batch that is newer than everything held.
-      for (let i = 0; i < n; i++) {
-        this.t.push(t[i]!);
-        this.v.push(v[i] ?? null);
-      }
-      return;
-    }
-    // Late rows: rebuild only the tail from the first insertion point on.
-    const from = upperBound(this.t, t[0]!);
-    const oldT = this.t.splice(from);
-    const oldV = this.v.splice(from);
-    let i = 0;
-    let j = 0;
-    while (i < oldT.length && j < n) {
-      if (oldT[i]! <= t[j]!) {
-        this.t.push(oldT[i]!);
-        this.v.push(oldV[i]!);
-        i++;
-      } else {
-        this.t.push(t[j]!);
-        this.v.push(v[j] ?? null);
-        j++;
-      }
-    }
-    for (; i < oldT.length; i++) {
-      this.t.push(oldT[i]!);
-      this.v.push(oldV[i]!);
-    }
-    for (; j < n; j++) {
-      this.t.push(t[j]!);
-      this.v.push(v[j] ?? null);
-    }
+  /** Live rows continue what is held (the held range reaches the newest row). */
+  get following(): boolean {
+    return this.to === Infinity;
+  }
+
+  /** Whether every row of [start, end] is held. */
+  covers(start: number, end: number): boolean {
+    return this.from <= start && this.to >= end;
+  }
+
+  /** The newest row time we hold, exactly: what a subscribe sends as `since`. */
+  newestHeld(): number | null {
+    return this.lastT ?? this.before?.t ?? null;
+  }
+
+  /** We subscribed with `since`: the replay that follows replaces what we hold after it. */
+  expectReplay(since: number): void {
+    this.since = since;
   }
 
   /**
    * Apply a WebSocket append. A live batch whose seq is not above the held
    * seq is already part of what we hold (it was in a snapshot): dropped.
-   *
-   * A replay holds only rows newer than the `since` we subscribed with, which
-   * is our newest row, so it never duplicates what we hold: it is merged
-   * whatever its seq, and its seq becomes ours. That matters after a server
-   * restart, whose counters start again and cannot be compared with ours.
+   * A replay is authoritative above the `since` we subscribed with: rows
+   * held after it (live rows that came between connecting and the replay)
+   * are dropped and the replay's taken, whatever its seq (a restarted
+   * server counts afresh).
    */
   append(batch: Batch): AppendResult {
     if (this.pending) {
       this.pending.push(batch);
       return "queued";
     }
-    if (batch.replay) {
-      this.merge(batch.t, batch.v);
-      this.seq = batch.seq;
-      return "applied";
-    }
+    if (batch.replay) return this.takeReplay(batch);
     if (batch.seq <= this.seq) return "duplicate";
-    this.merge(batch.t, batch.v);
     this.seq = batch.seq;
+    return this.add(batch.t, batch.v) ? "applied" : "ignored";
+  }
+
+  private takeReplay(b: Batch): AppendResult {
+    const since = this.since;
+    this.since = null;
+    if (since !== null) this.dropAfter(since);
+    this.seq = b.seq;
+    this.add(b.t, b.v);
     return "applied";
   }
 
@@ -132,31 +147,22 @@ export class SeriesBuffer {
     if (!this.pending) this.pending = [];
   }
 
-  /** Replace the contents with a snapshot taken at `seq`, then apply queued appends newer than it. */
-  finishReload(t: readonly number[], v: readonly Value[], seq: number): void {
+  /** Replace the contents with a snapshot, then apply the queued appends newer than it. */
+  finishReload(s: Snapshot): void {
     const queued = this.pending ?? [];
     this.pending = null;
-    this.t = Array.from(t);
-    this.v = Array.from(v, (x) => x ?? null);
-    this.seq = seq;
+    this.t = Array.from(s.t);
+    this.v = Array.from(s.v, (x) => x ?? null);
+    this.gaps = s.gaps.map(([a, b]) => [a, b] as const);
+    this.before = s.before;
+    this.from = s.start;
+    this.to = s.end;
+    this.seq = s.seq;
     for (const b of queued) {
-      if (b.replay) this.applyReplayAfterSnapshot(b);
+      // A replay not newer than the snapshot adds nothing to it.
+      if (b.replay && b.seq <= this.seq) this.since = null;
       else this.append(b);
     }
-  }
-
-  /**
-   * A replay that arrived during a reload holds every row newer than our old
-   * `since`, and the snapshot already has those of them up to its own seq.
-   * If the replay is not newer than the snapshot it adds nothing; if it is,
-   * only its rows newer than the snapshot's newest can be missing.
-   */
-  private applyReplayAfterSnapshot(b: Batch): void {
-    if (b.seq <= this.seq) return;
-    const last = this.lastT;
-    const from = last === null ? 0 : upperBound(b.t, last);
-    this.merge(b.t.slice(from), b.v.slice(from));
-    this.seq = b.seq;
   }
 
   /** The reload failed: keep what we had and apply the queued appends. */
@@ -166,18 +172,16 @@ export class SeriesBuffer {
     for (const b of queued) this.append(b);
   }
 
-  /** Keep only rows with min <= t <= max. */
-  trim(min: number, max: number): void {
-    const hi = upperBound(this.t, max);
-    if (hi < this.t.length) {
-      this.t.length = hi;
-      this.v.length = hi;
-    }
-    const lo = lowerBound(this.t, min);
-    if (lo > 0) {
-      this.t.splice(0, lo);
-      this.v.splice(0, lo);
-    }
+  /** Drops the rows before x (a live window slid past them); the last one dropped becomes `before`. */
+  trimBefore(x: number): void {
+    const i = lowerBound(this.t, x);
+    if (i === 0) return;
+    this.before = { t: this.t[i - 1]!, v: this.v[i - 1]! };
+    this.t.splice(0, i);
+    this.v.splice(0, i);
+    this.from = Math.max(this.from, x);
+    const keepFrom = this.before.t;
+    this.gaps = this.gaps.filter((g) => g[1] > keepFrom);
   }
 
   /** Index range [i0, i1) of rows within [min, max]. */
@@ -185,69 +189,91 @@ export class SeriesBuffer {
     return [lowerBound(this.t, min), upperBound(this.t, max)];
   }
 
-  /** The row nearest to time x, or -1 when empty. */
-  nearest(x: number): number {
-    const n = this.t.length;
-    if (!n) return -1;
-    const i = lowerBound(this.t, x);
-    if (i === 0) return 0;
-    if (i >= n) return n - 1;
-    return x - this.t[i - 1]! <= this.t[i]! - x ? i - 1 : i;
+  /** Drops every row after x and the outages that end after it. */
+  private dropAfter(x: number): void {
+    const i = upperBound(this.t, x);
+    this.t.length = i;
+    this.v.length = i;
+    this.gaps = this.gaps.filter((g) => g[1] <= x);
   }
-}
 
-/** Median spacing of sorted times (sampled for long arrays), or null with < 2 rows. */
-export function medianInterval(t: readonly number[], maxSamples = 2001): number | null {
-  const n = t.length;
-  if (n < 2) return null;
-  const step = Math.max(1, Math.floor((n - 1) / maxSamples));
-  const diffs: number[] = [];
-  for (let i = step; i < n; i += step) diffs.push(t[i]! - t[i - step]!);
-  diffs.sort((a, b) => a - b);
-  return diffs[diffs.length >> 1]! / step;
-}
+  /**
+   * Adds rows sorted by time, keeping only those inside the held range (a
+   * row beyond it would sit next to rows we do not hold). Returns whether
+   * any was added.
+   */
+  private add(t: readonly number[], v: readonly Value[]): boolean {
+    let i0 = 0;
+    let i1 = t.length;
+    while (i0 < i1 && t[i0]! < this.from) i0++;
+    while (i1 > i0 && t[i1 - 1]! > this.to) i1--;
+    if (i0 >= i1) return false;
+    const last = this.lastT;
+    if (last === null || t[i0]! >= last) {
+      // A live batch newer than everything held: a row far after its predecessor starts a new segment.
+      let prev = last ?? this.before?.t ?? null;
+      for (let i = i0; i < i1; i++) {
+        const ti = t[i]!;
+        if (prev !== null && this.gapMs !== null && ti - prev > this.gapMs) this.gaps.push([prev, ti]);
+        this.t.push(ti);
+        this.v.push(v[i] ?? null);
+        prev = ti;
+      }
+      return true;
+    }
+    this.merge(t.slice(i0, i1), v.slice(i0, i1));
+    return true;
+  }
 
-/**
- * The spacing above which two consecutive points are drawn as a break.
- * `intervalMs` is the typical raw sampling interval; `bucketMs` is the width
- * of one pixel column when the server downsampled (M4), where consecutive
- * points are legitimately one bucket apart.
- */
-export function gapThreshold(intervalMs: number | null, bucketMs = 0, factor = 5): number {
-  const base = intervalMs && intervalMs > 0 ? intervalMs * factor : 30_000;
-  return Math.max(base, bucketMs * 2.5, 1);
-}
-
-/**
- * Returns arrays for uPlot with a null inserted inside every gap longer than
- * maxGapMs, so the line breaks instead of bridging an outage. Returns the
- * input arrays untouched when there is no gap (no copy on the common path).
- */
-export function withGaps(
-  t: number[],
-  v: Value[],
-  maxGapMs: number,
-): { t: number[]; v: Value[]; gaps: number } {
-  let first = -1;
-  for (let i = 1; i < t.length; i++) {
-    if (t[i]! - t[i - 1]! > maxGapMs) {
-      first = i;
-      break;
+  /**
+   * Merges rows sorted by time in place. Rows whose time equals an existing
+   * row's are distinct rows (duplicate timestamps are real in the
+   * historian), so they go after the existing ones: arrival order. A row
+   * inside an outage splits it: what remains on either side is an outage
+   * only if still longer than the threshold.
+   */
+  private merge(t: readonly number[], v: readonly Value[]): void {
+    const n = t.length;
+    const last = this.lastT!;
+    const from = upperBound(this.t, t[0]!);
+    const oldT = this.t.splice(from);
+    const oldV = this.v.splice(from);
+    let i = 0;
+    let j = 0;
+    while (i < oldT.length || j < n) {
+      if (j >= n || (i < oldT.length && oldT[i]! <= t[j]!)) {
+        this.t.push(oldT[i]!);
+        this.v.push(oldV[i]!);
+        i++;
+      } else {
+        this.t.push(t[j]!);
+        this.v.push(v[j] ?? null);
+        j++;
+      }
+    }
+    for (const x of t) {
+      if (x > last) {
+        // Past the old newest row: an outage from its predecessor, as for a live row.
+        const prev = this.t[lowerBound(this.t, x) - 1]!;
+        if (this.gapMs !== null && x - prev > this.gapMs) this.addGap([prev, x]);
+      } else this.splitGapAt(x);
     }
   }
-  if (first < 0) return { t, v, gaps: 0 };
-  const outT = t.slice(0, first);
-  const outV = v.slice(0, first);
-  let gaps = 0;
-  for (let i = first; i < t.length; i++) {
-    const prev = t[i - 1]!;
-    if (t[i]! - prev > maxGapMs) {
-      outT.push(prev + (t[i]! - prev) / 2);
-      outV.push(null);
-      gaps++;
-    }
-    outT.push(t[i]!);
-    outV.push(v[i]!);
+
+  private splitGapAt(x: number): void {
+    const k = this.gaps.findIndex((g) => g[0] < x && x < g[1]);
+    if (k < 0) return;
+    const [a, b] = this.gaps[k]!;
+    const parts: Gap[] = [];
+    const limit = this.gapMs ?? Infinity;
+    if (x - a > limit) parts.push([a, x]);
+    if (b - x > limit) parts.push([x, b]);
+    this.gaps.splice(k, 1, ...parts);
   }
-  return { t: outT, v: outV, gaps };
+
+  private addGap(g: Gap): void {
+    const k = this.gaps.findIndex((h) => h[0] > g[0]);
+    if (k < 0) this.gaps.push(g);
+    else this.gaps.splice(k, 0, g);
+  }
 }

@@ -1,17 +1,27 @@
 // One uPlot chart per series. The x scale always shows the dashboard's
 // window (never the data's extent), so appends cannot move a chosen zoom.
-// Cursor and selection are synced across charts by uPlot's sync key.
+// Cursor and selection are synced across charts by uPlot's sync key. The y
+// scale is a robust automatic fit or the range the user set.
 
 import uPlot from "uplot";
 
-import type { Value } from "./buffer";
-import { fmtValue } from "./format";
+import type { Gap } from "./buffer";
+import { startPan } from "./chartpan";
+import { drawAlarmTrace, drawLimitLabels, drawLimitZones, drawMarkers, drawOutages, type Palette } from "./chartdraw";
+import { withAlpha } from "./color";
+import { axisLabel, fmtValue } from "./format";
+import { alarmIndices, inForceIndex, sampleIndices, type Drawn } from "./segments";
 import { cssVar } from "./theme";
 import { fmtTicks, timeZoneMode } from "./time";
-import type { SeriesStyle } from "./types";
+import type { Interpolation, SeriesStyle } from "./types";
+import { autoRange, clippedIndices, niceTicks, robustRange, tickLabel, type Range, type Ticks } from "./yaxis";
 
 const SYNC_KEY = "bioreactor";
 const Y_AXIS_SIZE = 64;
+
+/** The widest y labels of each chart: stacked plots share one left edge, so their times line up. */
+const yLabelWidths = new Map<SeriesChart, number>();
+let sharedYAxisSize = 0;
 
 export interface ChartEvents {
   /** The user dragged out [min, max] on this chart. */
@@ -25,18 +35,30 @@ export interface ChartEvents {
 
 export type Overlay = { kind: "loading" | "empty" | "missing" | "error"; text: string } | null;
 
+/** What the chart draws besides the arrays: outages, how to join samples, whether the window is live. */
+export interface DrawOptions {
+  gaps: readonly Gap[];
+  interpolation: Interpolation;
+  /** A live window: the newest sample (the current value) is always inside the automatic y range. */
+  live: boolean;
+}
+
 export class SeriesChart {
   readonly panel: HTMLElement;
   readonly plot: HTMLDivElement;
   private readonly overlay: HTMLDivElement;
   private readonly progress: HTMLDivElement;
   private u: uPlot | null = null;
-  private data: uPlot.AlignedData = [[], []];
-  /** Indices of out-of-limit samples with in-limit neighbours (drawn as dots). */
-  private isolated: number[] = [];
+  private drawn: Drawn = { x: [], y: [], isolated: [], held: -1 };
+  private opts: DrawOptions = { gaps: [], interpolation: "step", live: false };
   private hasData = false;
   private min = 0;
   private max = 1;
+  /** A y range the user set; null: automatic. */
+  private manual: Range | null = null;
+  private ticks: Ticks = { ticks: [], step: 0, decimals: 0 };
+  /** What the last draw showed, for tests: the y range, its labels, the edge markers. */
+  shown = { y: { min: 0, max: 1 }, labels: [] as string[], clipped: 0, limits: [] as string[] };
   private dragOrigin = false;
   private resizeObs: ResizeObserver;
   /** Only the bottom chart labels the shared time axis; the others keep its grid. */
@@ -65,6 +87,12 @@ export class SeriesChart {
     return Math.max(100, Math.round(cssWidth * (window.devicePixelRatio || 1)));
   }
 
+  /** How close a sample must be to the cursor to be "at" it: a pixel, and never over half a second. */
+  exactMs(): number {
+    const w = this.u ? this.u.bbox.width / uPlot.pxRatio : this.plot.clientWidth || 1000;
+    return Math.min(500, (this.max - this.min) / Math.max(1, w));
+  }
+
   /** Builds (or rebuilds, after a theme or zone change) the uPlot instance. */
   build(): void {
     this.u?.destroy();
@@ -72,7 +100,6 @@ export class SeriesChart {
     const s = this.series;
     const text = cssVar("--chart-text");
     const grid = cssVar("--chart-grid");
-    const danger = cssVar("--danger");
     const hasLimits = s.low !== null || s.high !== null;
     const utc = timeZoneMode() === "utc";
     const label = axisLabel(s.name, s.unit, height);
@@ -82,30 +109,16 @@ export class SeriesChart {
     const font = `${px}px ${family}`;
     const labelFont = `600 ${px}px ${family}`;
     const yAxisSize = Math.round((Y_AXIS_SIZE * px) / 11);
-
-    const series: uPlot.Series[] = [
-      {},
-      {
-        label,
-        stroke: s.color,
-        width: 1.5,
-        // No area fill under limit zones: the tints would mix into mud.
-        fill: hasLimits ? undefined : withAlpha(s.color, 0.08),
-        spanGaps: false,
-        points: { size: 4, width: 1 },
-        value: (_u, v) => fmtValue(v),
-      },
-    ];
-    if (hasLimits) {
-      // Out-of-limit stretches redrawn in red over the trace; a lone outlier gets a dot.
-      series.push({
-        label: "outside limits",
-        stroke: danger,
-        width: 2,
-        spanGaps: false,
-        points: { show: false, size: 5, stroke: danger, fill: danger, width: 1, filter: () => this.isolated },
-      });
-    }
+    const palette: Palette = {
+      series: s.color,
+      alarm: cssVar("--alarm") || "#d11a2a",
+      surface: cssVar("--surface") || "#fff",
+      text,
+      font: `${Math.round(px * uPlot.pxRatio)}px ${family}`,
+    };
+    const lim = { low: s.low, high: s.high };
+    const step = uPlot.paths.stepped!({ align: 1 });
+    const linear = uPlot.paths.linear!();
 
     const opts: uPlot.Options = {
       width,
@@ -119,10 +132,12 @@ export class SeriesChart {
         sync: { key: SYNC_KEY, setSeries: false },
         drag: { x: true, y: false, setScale: false, dist: 4 },
         points: { size: 7, width: 2 },
+        // The hover dot marks the sample in force at the cursor, as the tooltip reads it.
+        dataIdx: (_u, si, closest, xValue) => (si === 1 ? inForceIndex(this.drawn, closest, xValue, this.exactMs()) : closest),
         bind: {
           mousedown: (u, _targ, handler) => (e: MouseEvent) => {
             if (e.shiftKey || e.button === 1) {
-              this.startPan(u, e);
+              startPan(u, e, this.min, this.max, (a, b, commit) => this.events.pan(a, b, commit));
               return null;
             }
             this.dragOrigin = true;
@@ -141,9 +156,30 @@ export class SeriesChart {
       select: { show: true, left: 0, top: 0, width: 0, height: 0 },
       scales: {
         x: { time: true, range: () => [this.min, this.max] },
-        y: { auto: true, range: (_u, lo, hi) => yRange(lo, hi, s.low, s.high) },
+        y: { auto: true, range: () => this.yRange() },
       },
-      series,
+      series: [
+        {},
+        {
+          label,
+          stroke: s.color,
+          width: 1.75,
+          // No area fill under limit zones: the tints would mix into mud.
+          fill: hasLimits ? undefined : withAlpha(s.color, 0.08),
+          spanGaps: false,
+          paths: (u, si, i0, i1) => (this.opts.interpolation === "linear" ? linear : step)(u, si, i0, i1),
+          points: {
+            size: 4,
+            width: 0,
+            fill: s.color,
+            // Dense data shows no dots; a sample between two outages always gets one. The held
+            // value carried to the window's end is not a sample: no dot there.
+            filter: (_u, _si, show) =>
+              show ? sampleIndices(this.drawn, this.min, this.max) : this.drawn.isolated.length ? this.drawn.isolated : null,
+          },
+          value: (_u, v) => fmtValue(v),
+        },
+      ],
       axes: [
         {
           stroke: text,
@@ -161,34 +197,51 @@ export class SeriesChart {
           labelFont,
           labelSize: 18,
           labelGap: 2,
-          size: yAxisSize,
+          size: (u, values) => this.yAxisSize(u, values, font, yAxisSize),
           grid: { stroke: grid, width: 1 },
           ticks: { show: false },
-          space: 28,
-          values: (u, ticks) => {
-            if (!this.hasData) return ticks.map(() => ""); // no meaningless 0–1 scale on empty charts
-            const sc = u.scales["y"]!;
-            // With a single tick the step is unknown: derive it from the scale's span.
-            const step = ticks.length > 1 ? Math.abs(ticks[1]! - ticks[0]!) : ((sc.max ?? 1) - (sc.min ?? 0)) / 4;
-            // Enough decimals to show the step exactly (2.5 must not print as 3).
-            let dec = 0;
-            while (dec < 6 && Math.abs(Math.round(step * 10 ** dec) - step * 10 ** dec) > 1e-6 * 10 ** dec) dec++;
-            return ticks.map((t) => t.toFixed(dec));
+          // Ticks from the step actually used, at least three where the plot is tall enough.
+          splits: (u, _ax, lo, hi) => {
+            this.ticks = niceTicks(lo, hi, u.bbox.height / uPlot.pxRatio || height - 20, px * 2.7, px * 1.45);
+            return this.ticks.ticks;
+          },
+          values: (_u, ticks) => {
+            // No meaningless 0–1 scale on an empty chart (one with limits has a real scale).
+            const meaningful = this.hasData || hasLimits;
+            const labels = ticks.map((t) => (meaningful ? tickLabel(t, this.ticks.decimals) : ""));
+            this.shown.labels = labels.filter(Boolean);
+            return labels;
           },
         },
       ],
       hooks: {
-        drawAxes: [(u) => this.drawLimits(u, danger)],
+        drawAxes: [
+          (u) => drawOutages(u, this.opts.gaps, palette),
+          (u) => drawLimitZones(u, lim, palette),
+        ],
+        drawSeries: [(u, si) => si === 1 && drawAlarmTrace(u, lim, palette)],
+        draw: [
+          (u) => {
+            const sc = u.scales["y"]!;
+            const r = { min: sc.min ?? 0, max: sc.max ?? 1 };
+            this.shown.y = r;
+            const clipped = clippedIndices(this.drawn.x, this.drawn.y, r, this.min, this.max).filter((i) => i !== this.drawn.held);
+            const alarms = alarmIndices(this.drawn, this.min, this.max, s.low, s.high);
+            this.shown.clipped = drawMarkers(u, clipped, alarms, lim, palette);
+            this.shown.limits = drawLimitLabels(u, lim, palette);
+          },
+        ],
         setSelect: [(u) => this.onSelect(u)],
         setCursor: [(u) => this.onCursor(u)],
       },
     };
-    this.u = new uPlot(opts, this.data, this.plot);
+    this.u = new uPlot(opts, [this.drawn.x, this.drawn.y], this.plot);
     this.plot.prepend(this.u.root);
     this.u.over.addEventListener("mouseleave", () => this.events.hover(this, null, 0, 0));
   }
 
   destroy(): void {
+    yLabelWidths.delete(this);
     this.resizeObs.disconnect();
     this.u?.destroy();
     this.u = null;
@@ -206,21 +259,30 @@ export class SeriesChart {
     this.u?.setScale("x", { min, max });
   }
 
-  /** Replaces the drawn data (already gap-broken by the caller). */
-  setData(t: number[], v: Value[]): void {
-    const { low, high } = this.series;
-    let data: uPlot.AlignedData = [t, v];
-    this.isolated = [];
-    if (low !== null || high !== null) {
-      const out = v.map((x) => (x !== null && isOutside(x, low, high) ? x : null));
-      for (let i = 0; i < out.length; i++) {
-        if (out[i] !== null && (i === 0 || out[i - 1] === null) && (i === out.length - 1 || out[i + 1] === null)) this.isolated.push(i);
-      }
-      data = [t, v, out];
-    }
-    this.data = data;
-    this.hasData = v.some((x) => x !== null);
-    this.u?.setData(data, true);
+  /** Replaces the drawn arrays (already broken at outages, see segments.ts). */
+  setData(d: Drawn, opts: DrawOptions): void {
+    this.drawn = d;
+    this.opts = opts;
+    const had = this.hasData;
+    this.hasData = d.y.some((x) => x !== null);
+    this.u?.setData([d.x, d.y], true);
+    // uPlot recomputes axis labels only when a scale moves: the labels depend on hasData too.
+    if (had !== this.hasData) this.u?.redraw(false, true);
+  }
+
+  /** A fixed y range, or null for the automatic one. */
+  setManualY(r: Range | null): void {
+    this.manual = r;
+    this.u?.setData([this.drawn.x, this.drawn.y], true); // re-runs the range function
+  }
+
+  get manualY(): Range | null {
+    return this.manual;
+  }
+
+  /** The y range drawn now (after a draw), for the range control's inputs. */
+  currentY(): Range {
+    return this.shown.y;
   }
 
   setOverlay(o: Overlay): void {
@@ -244,6 +306,38 @@ export class SeriesChart {
     const r = this.u.over.getBoundingClientRect();
     const p = this.plot.getBoundingClientRect();
     return { left: r.left - p.left, top: r.top - p.top, width: r.width, height: r.height };
+  }
+
+  private yRange(): uPlot.Range.MinMax {
+    if (this.manual) return [this.manual.min, this.manual.max];
+    const data = robustRange(this.drawn.x, this.drawn.y, this.min, this.max, this.opts.live);
+    const r = autoRange(data, this.series.low, this.series.high);
+    return [r.min, r.max];
+  }
+
+  /** Room for the widest y labels of all charts (label, gap and title included). */
+  private yAxisSize(u: uPlot, values: string[] | null, font: string, min: number): number {
+    yLabelWidths.set(this, this.labelWidth(u, values, font));
+    const size = Math.max(min, Math.max(...yLabelWidths.values()) + 30);
+    if (size !== sharedYAxisSize) {
+      sharedYAxisSize = size;
+      // The others take the new width on their next layout: ask for it now.
+      requestAnimationFrame(() => {
+        for (const c of yLabelWidths.keys()) if (c !== this) c.u?.redraw(false, true);
+      });
+    }
+    return size;
+  }
+
+  /** The widest y label in CSS px (canvas text is measured in device pixels). */
+  private labelWidth(u: uPlot, values: string[] | null, font: string): number {
+    if (!values?.length) return 0;
+    const ctx = u.ctx;
+    ctx.save();
+    ctx.font = font;
+    const w = Math.max(...values.map((v) => ctx.measureText(v).width));
+    ctx.restore();
+    return Math.ceil(w);
   }
 
   private size(): { width: number; height: number } {
@@ -281,107 +375,4 @@ export class SeriesChart {
     this.events.hover(this, u.posToVal(left, "x"), left, top ?? 0);
   }
 
-  private startPan(u: uPlot, e: MouseEvent): void {
-    const x0 = e.clientX;
-    const min0 = this.min;
-    const span = this.max - this.min;
-    const width = u.over.clientWidth || 1;
-    let last: [number, number] | null = null;
-    u.over.style.cursor = "grabbing";
-    const move = (ev: MouseEvent) => {
-      const dt = Math.round(((x0 - ev.clientX) / width) * span);
-      last = [min0 + dt, min0 + dt + span];
-      this.events.pan(last[0], last[1], false);
-    };
-    const up = () => {
-      document.removeEventListener("mousemove", move);
-      document.removeEventListener("mouseup", up);
-      u.over.style.cursor = "";
-      if (last) this.events.pan(last[0], last[1], true);
-    };
-    document.addEventListener("mousemove", move);
-    document.addEventListener("mouseup", up);
-  }
-
-  private drawLimits(u: uPlot, danger: string): void {
-    const { low, high } = this.series;
-    if (low === null && high === null) return;
-    const { ctx } = u;
-    const { left, top, width, height } = u.bbox;
-    ctx.save();
-    ctx.beginPath();
-    ctx.rect(left, top, width, height);
-    ctx.clip();
-    ctx.fillStyle = withAlpha(danger, 0.07);
-    ctx.strokeStyle = withAlpha(danger, 0.7);
-    ctx.lineWidth = uPlot.pxRatio;
-    ctx.setLineDash([5 * uPlot.pxRatio, 4 * uPlot.pxRatio]);
-    // Shade the zones beyond each limit and draw the limit itself dashed.
-    if (high !== null) {
-      const y = u.valToPos(high, "y", true);
-      if (y > top) ctx.fillRect(left, top, width, Math.min(y, top + height) - top);
-      line(ctx, left, width, y);
-    }
-    if (low !== null) {
-      const y = u.valToPos(low, "y", true);
-      if (y < top + height) ctx.fillRect(left, Math.max(y, top), width, top + height - Math.max(y, top));
-      line(ctx, left, width, y);
-    }
-    ctx.restore();
-  }
-}
-
-/** "Name (unit)" for the y axis, shortened to initials ("DO (%)") when the plot is too short for it. */
-function axisLabel(name: string, unit: string, height: number): string {
-  const full = unit ? `${name} (${unit})` : name;
-  const room = (height - 50) / 6.5; // ~6.5 px per character at 11 px
-  if (full.length <= room) return full;
-  const words = name.split(/\s+/);
-  const short = words.length > 1 ? words.map((w) => w[0]!.toUpperCase()).join("") : name.length > 6 ? `${name.slice(0, 4)}.` : name;
-  return unit ? `${short} (${unit})` : short;
-}
-
-function line(ctx: CanvasRenderingContext2D, left: number, width: number, y: number): void {
-  ctx.beginPath();
-  ctx.moveTo(left, y);
-  ctx.lineTo(left + width, y);
-  ctx.stroke();
-}
-
-export function isOutside(v: number, low: number | null, high: number | null): boolean {
-  return (low !== null && v < low) || (high !== null && v > high);
-}
-
-/** Y range from the data, padded; a limit close to the data is pulled into view. */
-function yRange(lo: number | null, hi: number | null, low: number | null, high: number | null): uPlot.Range.MinMax {
-  if (lo === null || hi === null || !Number.isFinite(lo) || !Number.isFinite(hi)) {
-    const l = low ?? high;
-    const h = high ?? low;
-    return l !== null && h !== null ? [l - 1, h + 1] : [0, 1];
-  }
-  let span = hi - lo;
-  if (span === 0) span = Math.abs(hi) * 0.01 || 1;
-  // Include a limit when it is within one data span of the data: it shows
-  // how close the process runs to it without flattening the trace.
-  if (high !== null && high > hi && high - hi < span) hi = high;
-  if (low !== null && low < lo && lo - low < span) lo = low;
-  span = hi - lo || span;
-  const pad = span * 0.08;
-  return [lo - pad, hi + pad];
-}
-
-/** `#rrggbb` or `rgb()` → rgba with alpha (canvas fills need a real color). */
-export function withAlpha(color: string, alpha: number): string {
-  const c = color.trim();
-  const hex = /^#([0-9a-f]{6})$/i.exec(c);
-  if (hex) {
-    const n = parseInt(hex[1]!, 16);
-    return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
-  }
-  const rgb = /^rgba?\(([^)]+)\)$/i.exec(c);
-  if (rgb) {
-    const [r, g, b] = rgb[1]!.split(/[ ,/]+/);
-    return `rgba(${r}, ${g}, ${b}, ${alpha})`;
-  }
-  return c;
 }

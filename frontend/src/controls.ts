@@ -2,6 +2,7 @@
 // absolute range, zoom/pan/back, live, refresh, CSV, time zone and theme.
 // The connection pill and the banner are connection.ts's.
 
+import type { DataState } from "./freshness";
 import type { Theme } from "./theme";
 import { fmtDuration, fromInputValue, timeZoneLabel, toInputValue, type TimeZoneMode } from "./time";
 import { formatSpan, parseSpan, type Span, type WindowSpec } from "./url";
@@ -39,6 +40,9 @@ export class Controls {
   private readonly csvBtn = $("#download-csv") as HTMLButtonElement;
   private readonly presets = Array.from(document.querySelectorAll<HTMLButtonElement>("[data-span]"));
   private inputsDirty = false;
+  /** Whether rows are arriving: a live window on an old run follows it but is not "live". */
+  private dataKind: DataState["kind"] = "unknown";
+  private shown: { spec: WindowSpec; start: number; end: number } | null = null;
 
   constructor(
     private readonly actions: ControlActions,
@@ -142,13 +146,20 @@ export class Controls {
 
   /** Reflects the window in the presets, pickers, live toggle and caption. */
   showWindow(spec: WindowSpec, start: number, end: number): void {
+    this.shown = { spec, start, end };
     const live = spec.kind === "live";
+    const fresh = this.dataKind !== "historical";
     const liveSpan = live ? formatSpan(spec.span) : null;
     for (const b of this.presets) b.setAttribute("aria-pressed", String(b.dataset["span"] === liveSpan));
     this.live.setAttribute("aria-pressed", String(live));
-    this.live.classList.toggle("is-live", live);
-    this.live.querySelector(".label")!.textContent = live ? "Live" : "Resume live";
-    this.live.title = live ? "Following the newest data; click to pause" : "Paused: click to follow the newest data again";
+    this.live.classList.toggle("is-live", live && fresh);
+    this.live.classList.toggle("is-latest", live && !fresh);
+    this.live.querySelector(".label")!.textContent = live ? (fresh ? "Live" : "Latest") : "Resume live";
+    this.live.title = live
+      ? fresh
+        ? "Following the newest data; click to pause"
+        : "Showing the newest rows of an old run (no rows are arriving); click to pause"
+      : "Paused: click to follow the newest data again";
     const focused = document.activeElement === this.start || document.activeElement === this.end;
     if (!this.inputsDirty && !focused) {
       this.start.value = toInputValue(start);
@@ -164,9 +175,16 @@ export class Controls {
     const range = document.createElement("span");
     range.textContent = `${toInputValue(start).replace("T", " ")} → ${toInputValue(end).replace("T", " ")} ${timeZoneLabel()}`;
     const mode = document.createElement("span");
-    mode.className = live ? "caption-live" : "caption-paused";
-    mode.textContent = live ? "live · following the newest data" : "paused";
+    mode.className = live ? (fresh ? "caption-live" : "caption-historical") : "caption-paused";
+    mode.textContent = live ? (fresh ? "live · following the newest data" : "historical · no rows arriving") : "paused";
     this.caption.append(strong, range, mode);
+  }
+
+  /** Live or historical data: the caption and the Live button say which. */
+  setDataState(data: DataState): void {
+    if (data.kind === this.dataKind) return;
+    this.dataKind = data.kind;
+    if (this.shown) this.showWindow(this.shown.spec, this.shown.start, this.shown.end);
   }
 
   setRefreshing(busy: boolean): void {

@@ -1,7 +1,8 @@
 // The dashboard: owns the time window, decides when each series reloads,
 // merges WebSocket appends, and keeps charts, tiles, stats and controls in
 // step. Per-series work lives in series.ts, window rules in timewindow.ts,
-// the connection pill and banner in connection.ts, plot sizing in layout.ts.
+// the connection pill and banner in connection.ts, what the page says about
+// the data in pagestatus.ts, plot sizing in layout.ts.
 
 import * as api from "./api";
 import type { ChartEvents } from "./chart";
@@ -10,18 +11,18 @@ import { ConnectionStatus } from "./connection";
 import { Controls } from "./controls";
 import { fitPlotsToViewport } from "./layout";
 import { LiveConnection, type Subscription } from "./live";
-import { SeriesView, message } from "./series";
+import { Loader } from "./loader";
+import { PageStatus } from "./pagestatus";
+import { SeriesView } from "./series";
+import { StatsLoop } from "./statsloop";
 import { exposeForTests } from "./testhooks";
 import { currentTheme, initTheme, seriesColor, toggleTheme } from "./theme";
 import { setTimeZoneMode, timeZoneMode } from "./time";
 import { TimeWindow } from "./timewindow";
 import { Tooltip } from "./tooltip";
 import type { AppendMessage, Boot, DbStatus, SeriesInfo } from "./types";
-import { readUrl, writeUrl, type WindowSpec } from "./url";
+import { readUrl, readYRanges, writeUrl, type WindowSpec } from "./url";
 
-const LOAD_DEBOUNCE_MS = 120;
-const STATS_DEBOUNCE_MS = 400;
-const STATS_LIVE_EVERY_MS = 10_000;
 const SERIES_REFRESH_MS = 30_000;
 
 export class Dashboard {
@@ -31,6 +32,9 @@ export class Dashboard {
   private readonly connection = new ConnectionStatus();
   private readonly live: LiveConnection;
   private readonly win: TimeWindow;
+  private readonly status: PageStatus;
+  private readonly loader: Loader;
+  private readonly stats = new StatsLoop((quiet) => this.fetchStats(quiet));
   /** One tooltip for all charts: every series' value at the cursor time. */
   private readonly tooltip = new Tooltip(
     (t, chart) =>
@@ -38,7 +42,8 @@ export class Dashboard {
         name: s.cfg.name,
         unit: s.cfg.unit,
         color: s.color,
-        value: s.valueNear(t),
+        reading: s.readingAt(t),
+        interpolation: s.interpolation,
         current: s.chart === chart,
       })),
     () => this.win.span < 120_000,
@@ -46,10 +51,7 @@ export class Dashboard {
   private ready = false;
   private frame = 0;
   private windowDirty = false;
-  private loadTimer: number | undefined;
-  private statsTimer: number | undefined;
   private infoRetry: number | undefined;
-  private lastStatsAt = 0;
   /** The window shown during a shift+drag pan, before it is committed. */
   private preview: { start: number; end: number } | null = null;
 
@@ -80,6 +82,13 @@ export class Dashboard {
     this.controls.setTz(timeZoneMode(), this.boot.data_timezone);
     this.controls.setTheme(currentTheme());
     this.controls.setCanGoBack(false);
+    this.status = new PageStatus(this.connection, this.controls);
+    this.loader = new Loader(this.series, this.win, boot.max_points || 10_000, {
+      newest: () => this.newest(),
+      loaded: () => this.requestFrame(),
+      reachable: (ok) => this.connection.setFetchDown(!ok),
+      retrying: () => this.stats.schedule(0),
+    });
 
     this.buildSeries();
     this.live = new LiveConnection(boot.ws_path || "/ws", {
@@ -87,13 +96,14 @@ export class Dashboard {
       hello: (db) => this.onHello(db),
       append: (m) => this.onAppend(m),
       status: (db) => this.connection.setDb(db, false),
-      resync: (keys) => void this.load(keys.filter((k) => this.series.has(k))),
+      resync: (keys) => void this.loader.load(keys.filter((k) => this.series.has(k))),
       refused: (error) => this.connection.refused(error),
       link: (state) => this.connection.setLink(state),
     });
     exposeForTests({
       ready: () => this.ready,
       connection: () => this.connection.state,
+      header: () => this.connection.pillState,
       win: this.win,
       series: this.series,
       order: this.order,
@@ -120,9 +130,13 @@ export class Dashboard {
         if (!this.win.live) this.setSpec(this.win.toggledLive());
       },
     };
+    const yRanges = readYRanges();
     this.boot.series.forEach((cfg, i) => {
       const s = new SeriesView(cfg, seriesColor(i), events);
-      s.panel.addEventListener("keydown", (e) => handleChartKey(e, keys));
+      const y = yRanges.get(cfg.key);
+      if (y) s.setYRange(y, false);
+      // Keys on the chart itself, not on the y-range form inside its panel.
+      s.panel.addEventListener("keydown", (e) => e.target === s.panel && handleChartKey(e, keys));
       tiles.append(s.tile.el);
       charts.append(s.panel);
       this.series.set(cfg.key, s);
@@ -144,9 +158,10 @@ export class Dashboard {
     this.resolveWindow();
     this.applyWindowToCharts();
     this.renderWindow();
-    await this.load(this.order.map((s) => s.key));
+    await this.loader.load(this.order.map((s) => s.key));
     await Promise.all(this.order.map((s) => s.fillTile()));
-    this.scheduleStats(0);
+    this.stats.schedule(0);
+    this.status.update(this.order);
     this.ready = true;
     // Subscribe only now: the subscription's since/seq come from the loaded history.
     this.live.start();
@@ -157,14 +172,16 @@ export class Dashboard {
     let infos: SeriesInfo[];
     try {
       infos = await api.listSeries();
-    } catch (err) {
-      if (!this.ready) this.connection.unreachable(message(err));
+    } catch {
+      if (!this.ready) this.connection.unreachable();
       return;
     }
     for (const info of infos) {
       const s = this.series.get(info.key);
-      if (s?.applyInfo(info) && this.ready) void this.load([info.key]);
+      if (s?.applyInfo(info) && this.ready) void this.loader.load([info.key]);
     }
+    this.status.update(this.order);
+    this.requestFrame();
     // The server is still loading a table: look again soon rather than in 30 s.
     window.clearTimeout(this.infoRetry);
     if (infos.some((i) => i.state === "loading")) {
@@ -201,8 +218,8 @@ export class Dashboard {
     this.resolveWindow();
     this.applyWindowToCharts();
     this.renderWindow();
-    this.scheduleLoad();
-    this.scheduleStats();
+    this.loader.schedule();
+    this.stats.schedule();
   }
 
   private zoomTo(min: number, max: number): void {
@@ -238,8 +255,8 @@ export class Dashboard {
         this.resolveWindow();
         this.applyWindowToCharts();
         this.renderWindow();
-        this.scheduleStats(0);
-        return this.load(this.order.map((s) => s.key));
+        this.stats.schedule(0);
+        return this.loader.load(this.order.map((s) => s.key));
       })
       .finally(() => this.controls.setRefreshing(false));
   }
@@ -282,42 +299,14 @@ export class Dashboard {
 
   // ---- loading ------------------------------------------------------------
 
-  private scheduleLoad(): void {
-    window.clearTimeout(this.loadTimer);
-    // Debounced: drag-zooms and repeated clicks load once, at full resolution.
-    this.loadTimer = window.setTimeout(() => void this.load(this.order.map((s) => s.key)), LOAD_DEBOUNCE_MS);
+  private fetchStats(quiet: boolean): void {
+    const win = { start: this.win.start, end: this.win.end };
+    for (const s of this.order) void s.loadStats(win, this.statsEnd(), quiet);
   }
 
-  /** Reloads the window for the given series through REST (appends are queued meanwhile). */
-  private async load(keys: string[]): Promise<void> {
-    const { start } = this.win;
-    let { end } = this.win;
-    if (this.win.live) {
-      // Ask past the newest row so the snapshot holds every row up to its seq:
-      // rows behind an append we have not received yet are not lost. Reach to
-      // "now" only when the data is recent: a year-old data set must not turn
-      // the request into a year-wide (coarsely downsampled) window.
-      const span = end - start;
-      const now = Date.now();
-      end = (now > end && now - end < span ? now : end) + Math.max(60_000, span * 0.02);
-    }
-    const max = this.boot.max_points || 10_000;
-    await Promise.all(
-      keys.map(async (k) => {
-        const s = this.series.get(k)!;
-        await s.load({ start, end }, Math.min(max, s.chart.pixelWidth()));
-        this.requestFrame();
-      }),
-    );
-  }
-
-  private scheduleStats(delay = STATS_DEBOUNCE_MS): void {
-    window.clearTimeout(this.statsTimer);
-    this.statsTimer = window.setTimeout(() => {
-      this.lastStatsAt = Date.now();
-      const win = { start: this.win.start, end: this.win.end };
-      for (const s of this.order) void s.loadStats(win);
-    }, delay);
+  /** Live rows count in the statistics up to here: a live window grows with them. */
+  private statsEnd(): number {
+    return this.win.live ? Infinity : this.win.end;
   }
 
   // ---- live -----------------------------------------------------------------
@@ -326,8 +315,10 @@ export class Dashboard {
     const since: Record<string, number> = {};
     const seq: Record<string, number> = {};
     for (const s of this.order) {
-      // An empty series subscribes from 0 so its first rows are replayed too.
-      since[s.key] = s.latestT() ?? 0;
+      // The exact newest time held (µs included); an empty series subscribes from 0
+      // so its first rows are replayed too. The replay replaces what we hold after it.
+      since[s.key] = s.since();
+      s.buf.expectReplay(since[s.key]);
       if (s.buf.seq >= 0) seq[s.key] = s.buf.seq;
     }
     return { since, seq };
@@ -336,7 +327,7 @@ export class Dashboard {
   private onHello(db: DbStatus): void {
     this.connection.setDb(db, true);
     // Back after the server was unreachable: load what failed.
-    if (this.order.some((s) => s.state === "error")) {
+    if (this.order.some((s) => s.state === "error" || s.unreachable)) {
       this.refresh();
       return;
     }
@@ -347,18 +338,23 @@ export class Dashboard {
   private onAppend(m: AppendMessage): void {
     const s = this.series.get(m.series);
     if (!s) return;
-    this.connection.received();
-    if (!s.applyAppend(m)) return;
-    if (this.win.live) this.windowDirty = true;
+    const changed = s.applyAppend(m, this.statsEnd());
+    this.status.update(this.order);
+    if (!changed) return;
+    if (this.win.live) {
+      this.windowDirty = true;
+      this.stats.liveRows();
+    }
     // A long live window fills up with raw rows: fetch it downsampled again.
-    if (s.buf.length > 8 * s.chart.pixelWidth() && !s.loading) void this.load([s.key]);
+    if (s.rowsIn(this.win) > 8 * s.chart.pixelWidth() && !s.loading) void this.loader.load([s.key]);
     this.requestFrame();
   }
 
   private tick(): void {
     const now = Date.now();
     for (const s of this.order) s.tile.render(now);
-    if (this.win.live && this.ready && now - this.lastStatsAt > STATS_LIVE_EVERY_MS) this.scheduleStats(0);
+    this.status.update(this.order, now);
+    if (this.win.live && this.ready) this.stats.tick(now);
   }
 
   // ---- drawing -------------------------------------------------------------
@@ -379,7 +375,8 @@ export class Dashboard {
     }
     // Live rows keep arriving during a shift+drag pan: draw them in the previewed window.
     const win = this.preview ?? { start: this.win.start, end: this.win.end };
-    for (const s of this.order) if (s.dirty) s.redraw(win, this.win.live && !this.preview);
+    const newest = this.newest();
+    for (const s of this.order) if (s.dirty) s.redraw(win, this.win.live && !this.preview, newest);
     this.tooltip.refresh();
   }
 }

@@ -1,17 +1,25 @@
-// One series on the page: its buffer, chart panel, tile and statistics, and
-// the REST loads that fill them. The dashboard decides when; this does how.
+// One series on the page: its buffer, chart panel, tile, statistics and y
+// range control, and the REST loads that fill them. The dashboard decides
+// when; this does how.
 
 import * as api from "./api";
-import { SeriesBuffer, gapThreshold, medianInterval, withGaps, type Value } from "./buffer";
+import { SeriesBuffer } from "./buffer";
 import { SeriesChart, type ChartEvents, type Overlay } from "./chart";
+import { addRows, fromServer, type LiveStats } from "./livestats";
+import { drawnData, readingAt, type Reading } from "./segments";
 import { StatsView } from "./stats";
 import { Tile } from "./tiles";
-import type { AppendMessage, BootSeries, SeriesInfo, SeriesState } from "./types";
+import type { AppendMessage, BootSeries, Interpolation, SeriesInfo, SeriesState } from "./types";
+import { writeYRange, type YRange } from "./url";
+import { YRangeControl } from "./yrange";
 
 export interface Range {
   start: number;
   end: number;
 }
+
+/** How a load ended: the dashboard retries an unreachable server and says so once, for all charts. */
+export type LoadResult = "ok" | "unreachable" | "failed" | "aborted";
 
 export class SeriesView {
   readonly key: string;
@@ -21,17 +29,20 @@ export class SeriesView {
   readonly panel: HTMLElement;
   private readonly stats: StatsView;
   private readonly badge: HTMLElement;
+  private readonly yControl: YRangeControl;
   info: SeriesInfo | null = null;
   state: SeriesState = "loading";
   error: string | null = null;
-  intervalMs: number | null = null;
-  /** Width of one M4 bucket when the loaded window was downsampled, else 0. */
-  bucketMs = 0;
+  /** The last load found no server: the chart keeps drawing what is held. */
+  unreachable = false;
+  interpolation: Interpolation = "step";
   downsampled = false;
   /** A load of the current window has completed (successfully or not). */
   loaded = false;
   /** Needs a redraw in the next frame. */
   dirty = false;
+  /** The window statistics shown: the server's, plus live rows since. */
+  private liveStats: LiveStats | null = null;
   private loadCtl: AbortController | null = null;
   private statsCtl: AbortController | null = null;
 
@@ -61,6 +72,11 @@ export class SeriesView {
     this.stats = new StatsView(panel.querySelector(".stats")!);
     this.badge = panel.querySelector(".panel-badge")!;
     this.chart = new SeriesChart({ ...cfg, color }, panel, events);
+    this.yControl = new YRangeControl(cfg.key, cfg.name, {
+      set: (r) => this.setYRange(r),
+      current: () => this.chart.currentY(),
+    });
+    this.badge.after(this.yControl.el);
     this.tile.el.addEventListener("click", () => panel.scrollIntoView({ behavior: "smooth", block: "nearest" }));
   }
 
@@ -74,23 +90,37 @@ export class SeriesView {
     return Number.isFinite(t) ? t : null;
   }
 
+  /** What to subscribe with: the newest row held when live rows continue the buffer, else the newest known. */
+  since(): number {
+    return (this.buf.following ? this.buf.newestHeld() : null) ?? this.latestT() ?? 0;
+  }
+
+  /** A fixed y range (kept in the URL), or null for the automatic one. */
+  setYRange(r: YRange | null, writeUrl = true): void {
+    this.chart.setManualY(r);
+    this.yControl.show(r);
+    if (writeUrl) writeYRange(this.key, r);
+  }
+
   /** Takes a fresh /api/series entry; returns true when the series just became available. */
   applyInfo(info: SeriesInfo): boolean {
     const becameOk = this.info !== null && this.state !== "ok" && info.state === "ok";
     this.info = info;
-    this.intervalMs = info.interval_ms ?? this.intervalMs;
-    // The server owns the stale rule (configured, or derived from the interval): no second copy here.
+    this.interpolation = info.interpolation === "linear" ? "linear" : "step";
+    if (Number.isFinite(info.gap_ms)) this.buf.gapMs = info.gap_ms;
+    // The server owns the stale rule (configured, or derived from the sampling): no second copy here.
     this.tile.staleAfterMs = info.stale_after_ms;
     const last = api.isoToMs(info.last);
     if (last !== null) this.tile.offerTime(last);
     this.state = info.state;
     this.error = info.error;
     this.tile.setState(info.state, info.error ?? "");
+    this.dirty = true;
     return becameOk;
   }
 
   /** Takes live rows; true when the rows held changed (the chart needs a redraw). */
-  applyAppend(m: AppendMessage): boolean {
+  applyAppend(m: AppendMessage, statsEnd: number): boolean {
     const n = m.t.length;
     if (n) {
       this.tile.offer(m.t[n - 1]!, m.v[n - 1] ?? null);
@@ -98,6 +128,11 @@ export class SeriesView {
         this.state = "ok";
         this.tile.setState("ok");
       }
+    }
+    // Statistics count rows by time past what they hold, so a row seen twice counts once.
+    if (this.liveStats) {
+      const next = addRows(this.liveStats, m.t, m.v, statsEnd);
+      if (next !== this.liveStats) this.stats.show((this.liveStats = next).stats);
     }
     if (this.buf.append({ t: m.t, v: m.v, seq: m.seq, replay: m.replay }) !== "applied") return false;
     this.dirty = true;
@@ -119,39 +154,56 @@ export class SeriesView {
   /**
    * Reloads [start, end] through REST. WebSocket appends arriving meanwhile
    * are queued in the buffer and applied after the snapshot by seq.
+   * `follow`: the window reaches the newest row, so live rows continue it.
    */
-  async load(win: Range, points: number): Promise<void> {
+  async load(win: Range, points: number, follow: boolean): Promise<LoadResult> {
     this.loadCtl?.abort();
     if (this.state === "missing") {
       this.loaded = true;
       this.dirty = true;
-      return;
+      return "ok";
     }
     const ctl = new AbortController();
     this.loadCtl = ctl;
     this.buf.beginReload();
     if (!this.loaded) this.chart.setOverlay({ kind: "loading", text: "Loading history…" });
     this.chart.setBusy(true);
+    let result: LoadResult = "ok";
     try {
       const d = await api.seriesData(this.key, win.start, win.end, points, ctl.signal);
-      if (ctl.signal.aborted) return;
-      this.buf.finishReload(d.t, d.v, d.seq);
+      if (ctl.signal.aborted) return "aborted";
+      if (Number.isFinite(d.gap_ms)) this.buf.gapMs = d.gap_ms;
+      this.buf.finishReload({
+        t: d.t,
+        v: d.v,
+        seq: d.seq,
+        gaps: d.gaps ?? [],
+        before: d.before ?? null,
+        start: d.start ?? win.start,
+        end: follow ? Infinity : (d.end ?? win.end),
+      });
       this.downsampled = d.downsampled;
-      this.bucketMs = d.downsampled ? (d.end - d.start) / points : 0;
       this.showResolution(d.downsampled, d.count, d.t.length);
-      if (!d.downsampled && !this.info?.interval_ms) this.intervalMs = medianInterval(d.t) ?? this.intervalMs;
       if (d.state && d.state !== "loading") {
         this.state = d.state;
         this.tile.setState(d.state, this.error ?? "");
       }
       const n = this.buf.length;
-      if (n) this.tile.offer(this.buf.t[n - 1]!, this.buf.v[n - 1] ?? null);
+      if (n && follow) this.tile.offer(this.buf.t[n - 1]!, this.buf.v[n - 1] ?? null);
       this.error = null;
+      this.unreachable = false;
     } catch (err) {
-      if (api.isAbort(err)) return;
+      if (api.isAbort(err)) return "aborted";
       this.buf.cancelReload();
-      this.error = message(err);
-      this.state = err instanceof api.ApiError && err.status === 404 ? "missing" : "error";
+      if (api.isUnreachable(err)) {
+        // Keep drawing what is held; the dashboard says so once and retries.
+        this.unreachable = true;
+        result = "unreachable";
+      } else {
+        this.error = api.errorText(err);
+        this.state = err instanceof api.ApiError && err.status === 404 ? "missing" : "error";
+        result = "failed";
+      }
     } finally {
       if (this.loadCtl === ctl) {
         this.loadCtl = null;
@@ -160,6 +212,7 @@ export class SeriesView {
     }
     this.loaded = true;
     this.dirty = true;
+    return result;
   }
 
   /** Says when the chart draws M4 points rather than every row, so nobody mistakes it for raw data. */
@@ -172,8 +225,8 @@ export class SeriesView {
       "Zoom in to see every row.";
   }
 
-  /** Min/max/mean/last of the raw rows in the window, from the server. */
-  async loadStats(win: Range): Promise<void> {
+  /** Count/min/max/mean/last of the raw rows in the window, from the server; live rows are added as they come. */
+  async loadStats(win: Range, statsEnd: number, quiet = false): Promise<void> {
     this.statsCtl?.abort();
     if (this.state === "missing") {
       this.stats.clear();
@@ -181,45 +234,65 @@ export class SeriesView {
     }
     const ctl = new AbortController();
     this.statsCtl = ctl;
-    this.stats.pending();
+    if (!quiet) this.stats.pending();
     try {
-      this.stats.show(await api.seriesStats(this.key, win.start, win.end, ctl.signal));
+      const st = await api.seriesStats(this.key, win.start, win.end, ctl.signal);
+      // Rows that arrived while the figures were computed are counted on top.
+      this.liveStats = addRows(fromServer(st), this.buf.t, this.buf.v, statsEnd);
+      this.stats.show(this.liveStats.stats);
     } catch (err) {
-      if (!api.isAbort(err)) this.stats.error(`Statistics unavailable: ${message(err)}`);
+      if (api.isAbort(err)) return;
+      this.liveStats = null;
+      this.stats.error(`Statistics unavailable: ${api.errorText(err)}.`);
     }
   }
 
-  /** Trims what is outside the window, breaks gaps and hands the rows to the chart. */
-  redraw(win: Range, live: boolean): void {
+  /** Hands the rows to the chart, broken at outages, with the value in force carried to the right. */
+  redraw(win: Range, live: boolean, newest: number | null): void {
     this.dirty = false;
-    if (!this.buf.reloading) {
-      // Keep a margin so a small pan or a late row near the edge still draws.
-      const margin = (win.end - win.start) * 0.05;
-      this.buf.trim(win.start - margin, live ? Infinity : win.end + margin);
-    }
+    const b = this.buf;
+    // A live window slides: rows a whole span behind it are not needed any more.
+    if (live && !b.reloading) b.trimBefore(win.start - (win.end - win.start));
     this.chart.setWindow(win.start, win.end);
-    const { t, v } = withGaps(this.buf.t, this.buf.v, gapThreshold(this.intervalMs, this.bucketMs));
-    this.chart.setData(t, v);
+    const last = b.lastT ?? b.before?.t ?? null;
+    let holdUntil: number | null = null;
+    if (this.interpolation === "step" && last !== null && b.gapMs !== null) {
+      // Held until the next sample: at most the outage threshold, and not past the newest row anywhere.
+      holdUntil = Math.min(last + b.gapMs, b.to, newest ?? last);
+    }
+    this.chart.setData(drawnData(b, holdUntil), { gaps: b.gaps, interpolation: this.interpolation, live });
     this.chart.setOverlay(this.overlay(win));
   }
 
   private overlay(win: Range): Overlay {
     if (!this.loaded) return { kind: "loading", text: "Loading history…" };
     if (this.state === "missing") return { kind: "missing", text: `Table not found: ${this.info?.table ?? this.key}` };
-    if (this.state === "error") return { kind: "error", text: `Cannot load ${this.cfg.name}: ${this.error ?? "error"}` };
-    if (this.state === "empty" && !this.buf.length) return { kind: "empty", text: "No data: the table is empty" };
     const [i0, i1] = this.buf.range(win.start, win.end);
-    return i1 > i0 ? null : { kind: "empty", text: "No data in this window" };
+    const shown = i1 > i0 || (this.buf.before !== null && this.buf.covers(win.start, win.start));
+    if (this.state === "error" && !shown) return { kind: "error", text: `Cannot load ${this.cfg.name}: ${this.error ?? "error"}.` };
+    if (this.state === "empty" && !this.buf.length) return { kind: "empty", text: "No data: the table is empty" };
+    if (shown) return null;
+    if (this.unreachable && !this.buf.covers(win.start, win.end)) {
+      return { kind: "error", text: "Not loaded: the server cannot be reached. Retrying…" };
+    }
+    return { kind: "empty", text: "No data in this window" };
   }
 
-  /** The value of the sample nearest to t, or undefined when none is close (a gap). */
-  valueNear(t: number): Value | undefined {
-    const i = this.buf.nearest(t);
-    if (i < 0 || Math.abs(this.buf.t[i]! - t) > gapThreshold(this.intervalMs, this.bucketMs) / 2) return undefined;
-    return this.buf.v[i] ?? null;
+  /** The value in force at time t (or the outage t is in), for the tooltip. */
+  readingAt(t: number): Reading {
+    const b = this.buf;
+    return readingAt(b, t, {
+      exactMs: this.chart.exactMs(),
+      gapMs: b.gapMs,
+      following: b.following,
+      from: b.from,
+      to: b.to,
+    });
   }
-}
 
-export function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  /** Rows held inside [start, end]. */
+  rowsIn(win: Range): number {
+    const [i0, i1] = this.buf.range(win.start, win.end);
+    return i1 - i0;
+  }
 }

@@ -1,7 +1,7 @@
 // window.__dashboard: a read-only view of the dashboard for the browser tests
 // (tests/browser). The page itself never reads it.
 
-import type { ConnectionState } from "./connection";
+import type { ConnectionState, PillState } from "./connection";
 import type { SeriesView } from "./series";
 import { currentTheme } from "./theme";
 import { timeZoneMode } from "./time";
@@ -10,7 +10,10 @@ import type { TimeWindow } from "./timewindow";
 /** What the view reads, live on every access. */
 export interface Inspected {
   ready(): boolean;
+  /** The link: "live" once the socket is open and the database up, whatever the data's age. */
   connection(): ConnectionState;
+  /** What the header pill says: "live" only while rows arrive, else "historical" (or the link state). */
+  header(): PillState;
   readonly win: TimeWindow;
   readonly series: ReadonlyMap<string, SeriesView>;
   readonly order: readonly SeriesView[];
@@ -35,6 +38,9 @@ export function exposeForTests(d: Inspected): void {
     get connection() {
       return d.connection();
     },
+    get header() {
+      return d.header();
+    },
     get tz() {
       return timeZoneMode();
     },
@@ -58,6 +64,18 @@ export function exposeForTests(d: Inspected): void {
       const [i0, i1] = b.range(t, t);
       return b.v.slice(i0, i1);
     },
+    /** The y range chart `key` drew last, its tick labels, the samples it marked as clipped at an edge and its limit labels. */
+    yAxis: (key: string) => {
+      const c = get(key)?.chart;
+      if (!c) return null;
+      const { y, labels, clipped, limits } = c.shown;
+      return Object.freeze({ ...y, labels: [...labels], clipped, limits: [...limits], manual: c.manualY !== null });
+    },
+    /** The outages held for the series ([t0, t1] pairs) and how it joins samples. */
+    gaps: (key: string) => get(key)?.buf.gaps.map((g) => [g[0], g[1]]) ?? [],
+    interpolation: (key: string) => get(key)?.interpolation ?? null,
+    /** What the tooltip says for the series at time t. */
+    readingAt: (key: string, t: number) => get(key)?.readingAt(t) ?? null,
     /** Rows held inside the visible window (compare with the stats route's raw count). */
     rowsInWindow: (key: string) => {
       const b = get(key)?.buf;

@@ -2,7 +2,7 @@
 // stale warning when no sample came for longer than the series' threshold.
 
 import type { Value } from "./buffer";
-import { isOutside } from "./chart";
+import { limitState } from "./freshness";
 import { fmtValue } from "./format";
 import { fmtAge, fmtDateTime } from "./time";
 import type { SeriesState, SeriesStyle } from "./types";
@@ -31,7 +31,7 @@ export class Tile {
     this.el.style.setProperty("--series-color", series.color);
     this.el.innerHTML = `
       <div class="tile-head"><span class="swatch" aria-hidden="true"></span><h2 class="tile-name"></h2><span class="tile-flag" role="status"></span></div>
-      <div class="tile-reading"><span class="tile-value" data-testid="tile-${k}-value">—</span><span class="tile-unit"></span></div>
+      <div class="tile-reading"><span class="tile-value" data-testid="tile-${k}-value">—</span><span class="tile-unit"></span><span class="tile-limits" data-testid="tile-${k}-limits"></span></div>
       <div class="tile-foot"><span class="tile-age" data-testid="tile-${k}-age">—</span><span class="tile-detail"></span></div>`;
     this.el.querySelector(".tile-name")!.textContent = series.name;
     this.value = this.el.querySelector(".tile-value")!;
@@ -43,6 +43,13 @@ export class Tile {
     const limits = limitText(series.low, series.high);
     this.limitsTitle = limits ? `Limits: ${limits}` : "";
     this.el.title = this.limitsTitle;
+    // Always in view, not only on hover: how close the value runs to a limit is read at a glance.
+    const shown = this.el.querySelector<HTMLElement>(".tile-limits")!;
+    shown.hidden = !limits;
+    shown.textContent = [series.low !== null ? `low ${fmtValue(series.low)}` : "", series.high !== null ? `high ${fmtValue(series.high)}` : ""]
+      .filter(Boolean)
+      .join(" · ");
+    shown.setAttribute("aria-label", `Limits ${limits} ${series.unit}`.trim());
   }
 
   get latestT(): number | null {
@@ -87,7 +94,7 @@ export class Tile {
     this.value.textContent = hasValue && v !== undefined ? (v === null ? "NULL" : fmtValue(v)) : "—";
     this.unit.hidden = !hasValue || v === null || v === undefined || !this.series.unit;
     const stale = this.isStale(now);
-    const outside = typeof v === "number" && isOutside(v, low, high);
+    const lim = limitState(v, low, high);
     let flag = "";
     let cls = "tile";
     if (this.state === "missing" || this.state === "error" || (this.state === "empty" && !hasValue)) {
@@ -97,9 +104,9 @@ export class Tile {
       cls += " is-stale";
       flag = "Stale";
     }
-    if (outside) {
+    if (lim) {
       cls += " is-alarm";
-      const below = (v as number) < (low ?? -Infinity);
+      const below = lim === "below";
       flag = flag ? `${flag} · ${below ? "Below low" : "Above high"}` : below ? "Below low limit" : "Above high limit";
     }
     this.el.className = cls;

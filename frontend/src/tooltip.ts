@@ -1,18 +1,39 @@
 // One tooltip for all charts: at the cursor time it lists every series'
-// value, placed beside the cursor inside the chart being hovered.
+// value in force there with that sample's own time (or the outage the
+// cursor is in), placed beside the cursor inside the chart being hovered.
 
-import type { Value } from "./buffer";
 import type { SeriesChart } from "./chart";
 import { fmtValue } from "./format";
-import { fmtDateTime } from "./time";
+import type { Reading } from "./segments";
+import { fmtDate, fmtDateTime, fmtTime } from "./time";
+import type { Interpolation } from "./types";
 
 export interface TooltipRow {
   name: string;
   unit: string;
   color: string;
-  /** undefined: no sample near the cursor time (a gap, or outside the data). */
-  value: Value | undefined;
+  reading: Reading;
+  interpolation: Interpolation;
   current: boolean;
+}
+
+/** The value cell and the line under it that says where the value comes from. */
+export function describeReading(r: Reading, interpolation: Interpolation, at: number, withMs: boolean): { value: string; when: string } {
+  // A time on the cursor's day needs no date.
+  const time = (t: number) => (fmtDate(t) === fmtDate(at) ? fmtTime(t, withMs || t % 1000 !== 0) : fmtDateTime(t, withMs));
+  switch (r.kind) {
+    case "value": {
+      const value = r.v === null ? "NULL" : fmtValue(r.v);
+      if (r.exact) return { value, when: `sample at ${time(r.t)}` };
+      return { value, when: interpolation === "step" ? `held since ${time(r.t)}` : `last sample ${time(r.t)}` };
+    }
+    case "outage":
+      return r.to === null
+        ? { value: "no data", when: `no sample since ${time(r.from)}` }
+        : { value: "no data", when: `outage from ${time(r.from)} to ${time(r.to)}` };
+    case "none":
+      return { value: "—", when: "nothing loaded here" };
+  }
 }
 
 export class Tooltip {
@@ -45,18 +66,23 @@ export class Tooltip {
   refresh(): void {
     if (!this.at) return;
     const { chart, t, left, top } = this.at;
+    const withMs = this.withMs();
     const time = document.createElement("div");
     time.className = "tt-time";
-    time.textContent = fmtDateTime(t, this.withMs());
+    time.textContent = fmtDateTime(t, withMs);
     const lines = this.rows(t, chart).map((r) => {
+      const { value, when } = describeReading(r.reading, r.interpolation, t, withMs);
       const row = document.createElement("div");
-      row.className = `tt-row${r.current ? " is-current" : ""}`;
+      const kind = r.reading.kind === "value" ? "" : ` is-${r.reading.kind}`;
+      row.className = `tt-row${r.current ? " is-current" : ""}${kind}`;
       row.style.setProperty("--series-color", r.color);
+      const hasNumber = r.reading.kind === "value" && r.reading.v !== null;
       const cells = [
         ["swatch", ""],
         ["tt-name", r.name],
-        ["tt-value", r.value === undefined ? "—" : r.value === null ? "NULL" : fmtValue(r.value)],
-        ["tt-unit", typeof r.value === "number" ? r.unit : ""],
+        ["tt-value", value],
+        ["tt-unit", hasNumber ? r.unit : ""],
+        ["tt-when", when],
       ];
       for (const [cls, text] of cells) {
         const span = document.createElement("span");

@@ -1,6 +1,9 @@
 // Shapes of the server contract (docs/contract.md). Times are epoch ms, UTC.
 
-import type { Value } from "./buffer";
+import type { Sample, Value } from "./buffer";
+
+/** How a chart joins samples: hold each value until the next sample, or a straight line. */
+export type Interpolation = "step" | "linear";
 
 export interface BootSeries {
   key: string;
@@ -40,8 +43,11 @@ export interface SeriesInfo {
   state: SeriesState;
   error: string | null;
   interval_ms: number | null;
-  /** The only stale rule: configured, or derived from the interval by the server. */
+  /** A line breaks where two consecutive samples are further apart (a real outage). */
+  gap_ms: number;
+  /** The only stale rule: configured, or derived from the series' own sampling by the server. */
   stale_after_ms: number;
+  interpolation: Interpolation;
   low: number | null;
   high: number | null;
   seq: number;
@@ -53,6 +59,11 @@ export interface SeriesData {
   end: number;
   t: number[];
   v: Value[];
+  /** Every real outage touching the window, found on the raw rows; both ends are in `t` (or `before`). */
+  gaps: [number, number][];
+  /** The last sample before `start`: the value in force at the left edge. */
+  before: Sample | null;
+  gap_ms: number;
   downsampled: boolean;
   seq: number;
   state: SeriesState;

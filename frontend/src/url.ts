@@ -1,6 +1,7 @@
 // The view window lives in the query string so a link reopens the same view:
 // `?range=1h` (live, following the newest data) or `?start=<ms>&end=<ms>`
-// (a fixed window), plus `tz=utc` when times are shown in UTC.
+// (a fixed window), plus `tz=utc` when times are shown in UTC, and
+// `y.<key>=<min>,<max>` for each chart whose y range the user fixed.
 
 import type { TimeZoneMode } from "./time";
 
@@ -57,6 +58,43 @@ export function writeUrl(spec: WindowSpec, tz: TimeZoneMode): void {
   }
   if (tz === "utc") q.set("tz", "utc");
   else q.delete("tz");
-  const next = `${location.pathname}?${q.toString()}${location.hash}`;
+  replaceQuery(q);
+}
+
+/** A fixed y range of one chart. */
+export interface YRange {
+  min: number;
+  max: number;
+}
+
+export function parseYRange(s: string | null): YRange | null {
+  const m = /^\s*(-?[\d.]+(?:e[-+]?\d+)?)\s*,\s*(-?[\d.]+(?:e[-+]?\d+)?)\s*$/i.exec(s ?? "");
+  if (!m) return null;
+  const min = Number(m[1]);
+  const max = Number(m[2]);
+  return Number.isFinite(min) && Number.isFinite(max) && max > min ? { min, max } : null;
+}
+
+/** The y ranges in the query string, by series key. */
+export function readYRanges(search = location.search): Map<string, YRange> {
+  const out = new Map<string, YRange>();
+  for (const [k, v] of new URLSearchParams(search)) {
+    const r = k.startsWith("y.") ? parseYRange(v) : null;
+    if (r) out.set(k.slice(2), r);
+  }
+  return out;
+}
+
+/** Keeps (or, with null, drops) one chart's y range in the URL. */
+export function writeYRange(key: string, r: YRange | null): void {
+  const q = new URLSearchParams(location.search);
+  if (r) q.set(`y.${key}`, `${r.min},${r.max}`);
+  else q.delete(`y.${key}`);
+  replaceQuery(q);
+}
+
+function replaceQuery(q: URLSearchParams): void {
+  // Commas are fine in a query: keep "y.do=30,50" readable.
+  const next = `${location.pathname}?${q.toString().replace(/%2C/gi, ",")}${location.hash}`;
   if (next !== `${location.pathname}${location.search}${location.hash}`) history.replaceState(null, "", next);
 }

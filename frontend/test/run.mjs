@@ -23,7 +23,7 @@ try {
     logLevel: "warning",
   });
   const files = tests.map((f) => join(out, f.replace(/\.ts$/, ".mjs")));
-  const res = spawnSync(process.execPath, ["--test", ...files], { stdio: "inherit" });
+  const res = spawnSync(process.execPath, ["--test", ...files], { stdio: "inherit", cwd: join(here, "..") });
   process.exitCode = res.status ?? 1;
 } finally {
   await rm(out, { recursive: true, force: true });

@@ -165,7 +165,10 @@ def test_pan_zoom_out_back_and_tooltip(viewer: Viewer) -> None:
     expect(rows).to_have_count(4)
     expect(rows.locator(".tt-name")).to_have_text(["Temperature", "pH", "Dissolved oxygen", "Pressure"])
     for value in rows.locator(".tt-value").all_inner_texts():
-        assert re.fullmatch(r"-?\d+\.\d+|—", value), value
+        assert re.fullmatch(r"-?\d+\.\d+|no data", value), value
+    # Each value says where it comes from: the sample in force and its own time, or an outage.
+    for when in rows.locator(".tt-when").all_inner_texts():
+        assert re.fullmatch(r"(sample at|held since) \d\d:\d\d:\d\d(\.\d{3})?|outage from .+ to .+", when), when
     page.mouse.move(1, 1)
 
     # Back undoes one step at a time: the pan, then the zoom, then returns to Live.

@@ -34,12 +34,14 @@ def test_database_outage_is_shown_and_recovers(browser: Browser, restartable_ser
             assert all(v.dash(f"points('{k}')") > 0 for k in ("temperature", "ph", "do", "pressure"))
 
             restartable_server.start()
-            expect(status).to_have_attribute("data-state", "live", timeout=20_000)
+            page.wait_for_function("() => window.__dashboard.connection === 'live'", timeout=20_000)
+            expect(status).not_to_have_attribute("data-state", "db-down")
             expect(banner).to_contain_text("restored")
-            # And rows flow again.
+            # And rows flow again: the pill says Live.
             t = utc_now()
             run(db.insert("do", [(t, 44.5)]))
             page.wait_for_function(f"() => window.__dashboard.lastT('do') >= {to_ms(t)}", timeout=10_000)
             expect(page.get_by_test_id("tile-do-value")).to_have_text("44.50")
+            expect(status).to_have_attribute("data-state", "live")
     finally:
         run(drop_database(restartable_server.admin, admin.database))

@@ -38,7 +38,7 @@ def test_reconnect_shows_status_and_fills_the_gap(browser: Browser, db: TestDb) 
             with serve(settings, port):
                 gap_ms = to_ms(gap)
                 page.wait_for_function(f"() => window.__dashboard.lastT('ph') >= {gap_ms}", timeout=15_000)
-                expect(status).to_have_attribute("data-state", "live")
+                page.wait_for_function("() => window.__dashboard.connection === 'live'", timeout=15_000)
                 expect(page.get_by_test_id("tile-ph-value")).to_have_text("6.625")
                 assert v.dash(f"valuesAt('ph', {gap_ms})") == [6.625], (
                     "the row written while the server was away is on the tile but missing from the chart's data"
@@ -48,6 +48,7 @@ def test_reconnect_shows_status_and_fills_the_gap(browser: Browser, db: TestDb) 
                 later = utc_now()
                 run(db.insert("ph", [(later, 6.75)]))
                 page.wait_for_function(f"() => window.__dashboard.lastT('ph') >= {to_ms(later)}", timeout=10_000)
+                expect(status).to_have_attribute("data-state", "live")
                 assert v.dash(f"valuesAt('ph', {to_ms(later)})") == [6.75]
                 assert v.dash(f"valuesAt('ph', {gap_ms})") == [6.625]
                 tab.close()
