@@ -8,6 +8,8 @@ broke in a ``finally``, so one failure cannot spread to the next test.
 
 from __future__ import annotations
 
+import dataclasses
+import secrets
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -119,14 +121,35 @@ def test_a_revoked_then_granted_privilege_heals(live: LiveServer, db: TestDb) ->
     wait_until(lambda: live.ctx.store["ph"].n == 61)
 
 
-def test_out_of_connection_slots_is_an_outage_that_heals(live: LiveServer, db: TestDb) -> None:
+def test_out_of_connection_slots_is_an_outage_that_heals(db: TestDb) -> None:
     """ "Too many connections" (here: the role's limit) is reported as such, not as
-    a healthy database with broken series, and heals when slots free up."""
+    a healthy database with broken series, and heals when slots free up. The app
+    connects as a role of this test's own, so limiting it disturbs nothing else."""
+    role = f"rt_limited_{secrets.token_hex(4)}"
+    run(
+        as_superuser(
+            db,
+            f"CREATE ROLE {role} LOGIN PASSWORD 'limited'",
+            f'GRANT CONNECT ON DATABASE "{db.admin.database}" TO {role}',
+        )
+    )
+    run(db.execute(f"GRANT USAGE ON SCHEMA {db.schema} TO {role}"))
+    run(db.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA {db.schema} TO {role}"))
+    for key in ("temperature", "ph", "do", "pressure"):
+        run(db.insert(key, [(T0 + timedelta(seconds=i), 1.0) for i in range(60)]))
+    settings = db.settings(poll_interval=0.1)
+    settings = dataclasses.replace(settings, pg=dataclasses.replace(settings.pg, user=role, password="limited"))
+    sessions = f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{role}'"
     try:
-        run(as_superuser(db, f"ALTER ROLE {READER_ROLE} CONNECTION LIMIT 0", terminate_app_sessions(db)))
-        wait_until(lambda: httpx.get(f"{live.url}/readyz").json()["kind"] == "too-many-connections", timeout=15)
-        assert httpx.get(f"{live.url}/readyz").status_code == 503
+        with serve(settings) as live:
+            try:
+                run(as_superuser(db, f"ALTER ROLE {role} CONNECTION LIMIT 0", sessions))
+                wait_until(lambda: httpx.get(f"{live.url}/readyz").json()["kind"] == "too-many-connections", timeout=15)
+                assert httpx.get(f"{live.url}/readyz").status_code == 503
+            finally:
+                run(as_superuser(db, f"ALTER ROLE {role} CONNECTION LIMIT -1"))
+            # Backoff for this kind reaches 30 s; the first retry comes well before.
+            wait_until(lambda: all_ok(live), timeout=45)
     finally:
-        run(as_superuser(db, f"ALTER ROLE {READER_ROLE} CONNECTION LIMIT -1"))
-    # Backoff for this kind reaches 30 s; the first retry comes well before.
-    wait_until(lambda: all_ok(live), timeout=45)
+        run(db.execute(f"DROP OWNED BY {role}"))
+        run(as_superuser(db, f'REVOKE CONNECT ON DATABASE "{db.admin.database}" FROM {role}', f"DROP ROLE {role}"))
