@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import math
 import os
 import sys
 from collections.abc import Sequence
@@ -15,7 +14,7 @@ import uvicorn
 from realtime.app import BackgroundTask, create_app
 from realtime.config import ConfigError, Settings, load_settings
 from realtime.limits import AcceptErrorFilter, raise_descriptor_limit
-from realtime.serving import configure_logging, uvicorn_config
+from realtime.serving import configure_logging, limits, uvicorn_config
 from realtime.supervise import DEFAULT_POLICY, Policy
 
 __all__ = ["main"]
@@ -64,8 +63,7 @@ def serve(
         host=args.host or settings.host,
         port=args.port or settings.port,
         log_level=args.log_level,
-        limit_concurrency=settings.max_connections,
-        timeout_graceful_shutdown=math.ceil(settings.shutdown_timeout),
+        **limits(settings),
     )
     server = uvicorn.Server(config)
     server.run()

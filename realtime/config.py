@@ -197,6 +197,23 @@ class Settings:
             integer(10, 1_000_000),
         ),
     )
+    max_viewers_per_client: int = field(
+        default=100,
+        metadata=env(
+            "MAX_VIEWERS_PER_CLIENT",
+            "live-feed connections from one client address (behind a proxy, set `TRUSTED_PROXIES` so the "
+            "address is the browser's); the next is refused with 503",
+            integer(1, 1_000_000),
+        ),
+    )
+    max_message_bytes: int = field(
+        default=64 * 1024,
+        metadata=env(
+            "MAX_MESSAGE_BYTES",
+            "the largest WebSocket message a viewer may send; a larger one closes its connection (1009)",
+            integer(1024, 16 * 1024 * 1024),
+        ),
+    )
     shutdown_timeout: float = field(
         default=10.0,
         metadata=env(

@@ -98,9 +98,10 @@ class Outgoing:
 class Viewer:
     """One WebSocket viewer: where its frames go, and whether it keeps up."""
 
-    def __init__(self, channel: Channel | None, limit: int) -> None:
+    def __init__(self, channel: Channel | None, limit: int, client: str = "") -> None:
         self.channel = channel
         self.limit = limit
+        self.client = client
         self.dropped: DropReason | None = None
         # Fallback path only (no direct channel): texts for the sender task, their size, and
         # events made on first use (each is most of a kilobyte, times thousands of viewers).
@@ -180,6 +181,8 @@ class Hub:
         self.viewers: set[Viewer] = set()
         self.dropped: Counter[str] = Counter()
         self.frames = 0
+        # Viewers per client address, for the per-client cap.
+        self.per_client: Counter[str] = Counter()
         self._pending: list[Message] = []
         self._flush: asyncio.TimerHandle | None = None
         # Poll rounds per tick (one per table), and how many of this tick's have finished.
@@ -235,14 +238,19 @@ class Hub:
             await asyncio.sleep(every)
             self.check()
 
-    def attach(self, channel: Channel | None) -> Viewer:
-        """A viewer for one WebSocket; pair with :meth:`detach` in a ``finally``."""
-        viewer = Viewer(channel, self.limit_bytes)
+    def attach(self, channel: Channel | None, client: str = "") -> Viewer:
+        """A viewer for one WebSocket from ``client``; pair with :meth:`detach` in a ``finally``."""
+        viewer = Viewer(channel, self.limit_bytes, client)
         self.viewers.add(viewer)
+        self.per_client[client] += 1
         return viewer
 
     def detach(self, viewer: Viewer) -> None:
-        self.viewers.discard(viewer)
+        if viewer in self.viewers:
+            self.viewers.discard(viewer)
+            self.per_client[viewer.client] -= 1
+            if not self.per_client[viewer.client]:
+                del self.per_client[viewer.client]
         if viewer.dropped is not None:
             self.dropped[viewer.dropped] += 1
 

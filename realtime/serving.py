@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from typing import Any
 
 import orjson
@@ -30,9 +31,10 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol as _UvicornH11
 
 from realtime.accesslog import UserFilter
+from realtime.config import Settings
 from realtime.wsprotocol import DirectWriteProtocol
 
-__all__ = ["MAX_HEAD", "H11Protocol", "configure_logging", "uvicorn_config"]
+__all__ = ["MAX_HEAD", "H11Protocol", "configure_logging", "limits", "uvicorn_config"]
 
 # The longest request head (request line and headers) buffered while incomplete.
 MAX_HEAD = 64 * 1024
@@ -104,6 +106,16 @@ def uvicorn_config(app: Any, *, host: str, port: int, log_level: str = "info", *
         ws_ping_timeout=20.0,
         **options,
     )
+
+
+def limits(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options that come from settings: connection cap, shutdown bound, inbound message size."""
+    return {
+        "limit_concurrency": settings.max_connections,
+        "timeout_graceful_shutdown": math.ceil(settings.shutdown_timeout),
+        # What a viewer may send is a subscribe of a few hundred bytes: refuse (1009) anything huge.
+        "ws_max_size": settings.max_message_bytes,
+    }
 
 
 def configure_logging(level: str) -> None:

@@ -3,6 +3,7 @@ socket, one frame per tick, and a shutdown that says goodbye."""
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Iterator
@@ -127,3 +128,43 @@ def test_a_reconnect_storm_shares_one_replay(live: LiveServer, db: TestDb) -> No
         assert v.rows["ph"][-1] == last
         v.close()
     assert (replays.built - built, replays.shared - shared) == (1, 1)
+
+
+def test_one_address_cannot_take_every_viewer_slot(db: TestDb) -> None:
+    """A hostile or runaway client opening connections in a loop is refused (503
+    before the handshake) once its address holds MAX_VIEWERS_PER_CLIENT, while
+    another viewer keeps receiving live rows."""
+    with serve(db.settings(max_viewers_per_client=3)) as live:
+        held = [Viewer(live.ws_url) for _ in range(3)]
+        for _ in range(50):
+            with pytest.raises(InvalidStatus) as refused:
+                Viewer(live.ws_url)
+            assert refused.value.response.status_code == 503
+        run(db.insert("ph", [(T0, 7.0)]))
+        held[0].wait_for(lambda v: len(v.rows.get("ph", [])) == 1)
+        for v in held:
+            v.close()
+
+
+def test_a_huge_message_closes_only_its_sender(live: LiveServer, db: TestDb) -> None:
+    """Inbound messages are bounded (MAX_MESSAGE_BYTES): a 1 MB frame closes its
+    sender with 1009 (message too big); others are untouched."""
+    big, other = Viewer(live.ws_url), Viewer(live.ws_url)
+    big.wait_for(lambda v: bool(v.of_type("hello")))
+    big.conn.send("x" * (1 << 20))
+    with pytest.raises(ConnectionClosed) as closed:
+        big.conn.recv(timeout=10)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1009
+    run(db.insert("do", [(T0, 40.0)]))
+    other.wait_for(lambda v: len(v.rows.get("do", [])) == 1)
+    other.close()
+
+
+def test_a_subscribe_naming_more_series_than_exist_is_refused_cheaply(live: LiveServer) -> None:
+    viewer = Viewer(live.ws_url)
+    since = {f"k{i}": 0 for i in range(500)}  # within MAX_MESSAGE_BYTES
+    viewer.conn.send(json.dumps({"type": "subscribe", "since": since}))
+    viewer.wait_for(lambda v: bool(v.of_type("error")))
+    assert viewer.of_type("error")[0]["error"] == "'since' names more series than there are (4)"
+    viewer.close()

@@ -24,6 +24,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from realtime import messages
 from realtime.context import Context, context
 from realtime.hub import CLOSE_CODES, Outgoing, Viewer
+from realtime.peer import peer_of
 from realtime.times import us_from_wire
 from realtime.wsprotocol import EXTENSION
 
@@ -68,6 +69,10 @@ def subscribe(ctx: Context, viewer: Viewer, message: dict[str, Any]) -> None:
     is flushed ahead of it, and everything after it holds rows merged after
     it, so no row is lost or kept twice.
     """
+    for name in ("since", "seq"):
+        value = message.get(name)
+        if isinstance(value, dict) and len(value) > len(ctx.store.series):
+            raise ValueError(f"'{name}' names more series than there are ({len(ctx.store.series)})")
     since = _number_map(message.get("since"), "since")
     seqs = _number_map(message.get("seq"), "seq")
     unknown = sorted(k for k in (*since, *seqs) if k not in ctx.store)
@@ -166,9 +171,13 @@ async def _refuse(websocket: WebSocket, status: int, reason: str) -> None:
 
 async def websocket_endpoint(websocket: WebSocket) -> None:
     ctx = context(websocket)
+    client = peer_of(websocket.scope).client
+    # Refused before the handshake: the browser retries with backoff, and other replicas may take it.
     if len(ctx.hub) >= ctx.settings.max_viewers:
-        # Refused before the handshake: the browser retries with backoff, and other replicas may take it.
         await _refuse(websocket, 503, "this server has as many live viewers as it may serve; try again later")
+        return
+    if ctx.hub.per_client[client] >= ctx.settings.max_viewers_per_client:
+        await _refuse(websocket, 503, "this address has as many live connections as it may open; try again later")
         return
     channel = websocket.scope.get("extensions", {}).get(EXTENSION, {}).get("channel")
     try:
@@ -176,7 +185,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     except _GONE:
         return  # gone before the handshake completed
     # attach/detach, not a context manager: one generator frame less, times every viewer.
-    viewer = ctx.hub.attach(channel)
+    viewer = ctx.hub.attach(channel, client)
     try:
         ctx.hub.unicast(viewer, messages.hello(demo=ctx.settings.demo, db=ctx.health.snapshot()))
         if channel is not None:

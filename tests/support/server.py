@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from realtime.app import BackgroundTask, create_app
 from realtime.config import Settings
 from realtime.context import Context
-from realtime.serving import uvicorn_config
+from realtime.serving import limits, uvicorn_config
 
 
 def free_port() -> int:
@@ -78,7 +78,9 @@ def serve(
     port = port if port is not None else free_port()
     # The options run-app uses (no server header, the app's access log, 414 for long request lines, the
     # direct-write WebSocket protocol).
-    server = uvicorn.Server(uvicorn_config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn_config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **limits(settings))
+    )
 
     def run() -> None:
         asyncio.run(server.serve())
