@@ -224,6 +224,8 @@ def _run_app(db: TestDb, port: int, series_file: Path) -> subprocess.Popen[bytes
         "SERIES_FILE": str(series_file),
         "MAX_VIEWERS": "8000",
         "MAX_CONNECTIONS": "9000",
+        # Every viewer of the benchmark comes from 127.0.0.1.
+        "MAX_VIEWERS_PER_CLIENT": "8000",
     }
     cmd = [sys.executable, "-m", "realtime.cli", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
     return subprocess.Popen(cmd, env=env)

@@ -86,6 +86,9 @@ class Poller:
         except Exception as exc:
             kind = classify(exc)
             if kind is not None:
+                # The connection is broken: close it rather than have the pool reset it,
+                # which would issue a query on it while its failed operation is pending.
+                conn.terminate()
                 self.health.failed(exc, kind)
                 return interval
             self.health.succeeded()  # the database answered; this table is the trouble

@@ -115,6 +115,10 @@ class DirectWriteProtocol(WebSocketsSansIOProtocol):
         await super().send(message)
         if message["type"] == "websocket.accept":
             self.response = None  # type: ignore[assignment]  # sent; not needed for the connection's life
+        elif message["type"] == "websocket.http.response.body" and not message.get("more_body", False):
+            # A refusal (e.g. 503, too many viewers) is a complete answer: without this,
+            # uvicorn logs "returned without completing handshake" at ERROR for each one.
+            self.handshake_complete = True
 
     def shutdown(self) -> None:
         """Server shutdown: close open viewers with 1001 (going away), not uvicorn's 1012 (restart)."""

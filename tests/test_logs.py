@@ -76,3 +76,21 @@ def test_an_outage_and_its_recovery_are_logged_once_each(restartable_server: PgS
     finally:
         restartable_server.start()
         run(drop_database(restartable_server.admin, admin.database))
+
+
+def test_a_refused_viewer_is_not_an_error(db: TestDb, recorder: Recorder) -> None:
+    """Regression: each viewer refused with 503 (MAX_VIEWERS_PER_CLIENT) logged
+    "ASGI callable returned without completing handshake" at ERROR: an attacker
+    opening connections in a loop filled the log. A refusal is a complete answer."""
+    from websockets.exceptions import InvalidStatus
+
+    from tests.support.wsclient import Viewer
+
+    with serve(db.settings(max_viewers_per_client=1)) as live:
+        held = Viewer(live.ws_url)
+        for _ in range(5):
+            with pytest.raises(InvalidStatus):
+                Viewer(live.ws_url)
+        held.close()
+    bad = [r for r in recorder.records if r.levelno >= logging.ERROR]
+    assert bad == [], [r.getMessage() for r in bad]
