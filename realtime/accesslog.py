@@ -11,9 +11,13 @@ line written meanwhile (a CSV export's, an error's), whichever module writes it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from contextvars import ContextVar
 
-__all__ = ["ACCESS", "UserFilter", "current_user", "safe", "write"]
+from starlette.routing import BaseRoute, Match, Mount
+from starlette.types import Scope
+
+__all__ = ["ACCESS", "UserFilter", "current_user", "route_label", "safe", "write"]
 
 ACCESS = logging.getLogger("realtime.access")
 current_user: ContextVar[str | None] = ContextVar("current_user", default=None)
@@ -27,15 +31,42 @@ def safe(text: str, limit: int = _MAX_TARGET_SHOWN) -> str:
     return text if text.isprintable() and " " not in text else repr(text)[1:-1].replace(" ", "%20")
 
 
-def write(method: str, target: str, status: int, duration_ms: float, user: str | None, client: str) -> None:
+def route_label(scope: Scope, routes: Sequence[BaseRoute]) -> str:
+    """The route template a request went to (``/api/series/{key}/data``), never its raw path.
+
+    Requests the front door answered itself (401, 403, 414) were not routed: they are
+    matched here, so a refused scrape still counts under ``/metrics``.
+    """
+    route = scope.get("route")
+    if route is None and "router" not in scope:
+        route = next((r for r in routes if r.matches(scope)[0] is not Match.NONE), None)
+    path = getattr(route, "path", None)
+    if not isinstance(path, str):
+        return "unmatched"
+    return path + "/{path}" if isinstance(route, Mount) else path
+
+
+def write(
+    method: str, target: str, status: int, duration_ms: float, user: str | None, client: str, route: str = ""
+) -> None:
+    method, target, client = safe(method, 16), safe(target), safe(client, 64)
     ACCESS.info(
         "%s %s %d %.1fms user=%s client=%s",
-        safe(method, 16),
-        safe(target),
+        method,
+        target,
         status,
         duration_ms,
         safe(user, 256) if user else "-",
-        safe(client, 64),
+        client,
+        # Fields of their own, for handlers that write structured lines.
+        extra={
+            "method": method,
+            "target": target,
+            "route": route,
+            "status": status,
+            "duration_ms": round(duration_ms, 3),
+            "client": client,
+        },
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
 import math
 import os
@@ -53,6 +54,8 @@ def serve(
         if server is not None:
             server.should_exit = True
 
+    # --host and --port count for the metrics port's address and its check against PORT too.
+    settings = dataclasses.replace(settings, host=args.host or settings.host, port=args.port or settings.port)
     app = create_app(settings, background=background, on_fatal=stop, supervision=supervision)
     # Each connection is a descriptor; leave room for the database pools, files and logs.
     raise_descriptor_limit(settings.max_connections + 256)
@@ -61,8 +64,8 @@ def serve(
     # the direct-write WebSocket protocol: see serving.py.
     config = uvicorn_config(
         app,
-        host=args.host or settings.host,
-        port=args.port or settings.port,
+        host=settings.host,
+        port=settings.port,
         log_level=args.log_level,
         limit_concurrency=settings.max_connections,
         timeout_graceful_shutdown=math.ceil(settings.shutdown_timeout),

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import asyncpg
@@ -51,7 +52,15 @@ async def _release(pool: asyncpg.Pool, conn: PoolConnectionProxy[Any]) -> None:
 
 class Poller:
     def __init__(
-        self, spec: SeriesSpec, settings: Settings, pool: asyncpg.Pool, series: SeriesData, hub: Hub, health: DbHealth
+        self,
+        spec: SeriesSpec,
+        settings: Settings,
+        pool: asyncpg.Pool,
+        series: SeriesData,
+        hub: Hub,
+        health: DbHealth,
+        *,
+        observe: Callable[[float], None] | None = None,
     ) -> None:
         self.spec = spec
         self.settings = settings
@@ -63,12 +72,17 @@ class Poller:
         self._next_reconcile = 0.0
         self._next_sweep = 0.0
         self._warned_deleted = False
+        # Where each round's duration goes (the app's metrics).
+        self.observe = observe
 
     async def run(self) -> None:
         """Poll forever; every outcome is reported, none ends the loop."""
         while True:
             await self.health.turn()
+            started = time.perf_counter()
             delay = await self._round()
+            if self.observe is not None:
+                self.observe(time.perf_counter() - started)
             self.series.round_done()
             self.hub.round_done()
             await asyncio.sleep(delay)

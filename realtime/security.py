@@ -10,7 +10,8 @@ In order, it
    with a relative redirect, everything else gets 401 JSON (429 while an address is
    throttled);
 4. adds the security headers to every response, its own refusals and 500s included;
-5. writes the access log line (:mod:`realtime.accesslog`).
+5. writes the access log line (:mod:`realtime.accesslog`), and times the request for ``/metrics``
+   by its route template (:mod:`realtime.metrics`).
 
 It wraps the whole Starlette stack (``create_app`` sets it as the middleware stack), so
 nothing, not even the server-error handler, answers around it.
@@ -28,11 +29,13 @@ from urllib.parse import quote
 
 import orjson
 from starlette.requests import cookie_parser
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from realtime.accesslog import current_user, safe, write
+from realtime.accesslog import current_user, route_label, safe, write
 from realtime.auth import SESSION_COOKIE, Authenticator, Identity, set_identity
 from realtime.config import Settings
+from realtime.metrics import Metrics
 from realtime.netparse import normalize_origin
 from realtime.peer import PEER_KEY, Peer, header, resolve
 
@@ -93,9 +96,18 @@ def _json(status: int, error: str, parameter: str | None = None, **extra: Any) -
 
 
 class FrontDoor:
-    def __init__(self, app: ASGIApp, settings: Settings, auth: Authenticator | None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        settings: Settings,
+        auth: Authenticator | None,
+        metrics: Metrics | None = None,
+        routes: Sequence[BaseRoute] = (),
+    ) -> None:
         self.app = app
         self.auth = auth
+        self.metrics = metrics
+        self.routes = routes
         self.trusted = settings.trusted_proxies
         self.allowed_origins = frozenset(settings.allowed_origins)
         self.headers = security_headers(settings)
@@ -131,13 +143,16 @@ class FrontDoor:
             else:
                 await _deliver(scope, respond, refusal)
         finally:
+            seconds = time.perf_counter() - started
             target = scope.get("raw_path", b"").decode("latin-1") or scope["path"]
             if scope.get("query_string"):
                 target += "?" + scope["query_string"].decode("latin-1")
             method = scope.get("method", "GET")
-            write(
-                method, target, status or 500, (time.perf_counter() - started) * 1000, current_user.get(), peer.client
-            )
+            route = route_label(scope, self.routes)
+            write(method, target, status or 500, seconds * 1000, current_user.get(), peer.client, route)
+            # An accepted WebSocket's duration is its viewer's stay, not a response time: the viewer gauges tell.
+            if self.metrics is not None and status != 101:
+                self.metrics.request(route, method, status or 500, seconds)
             current_user.reset(token)
 
     def _with_headers(self, headers: Sequence[Sequence[bytes]]) -> list[tuple[bytes, bytes]]:

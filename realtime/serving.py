@@ -85,7 +85,7 @@ class H11Protocol(_UvicornH11):
             super().eof_received()
 
 
-def uvicorn_config(app: Any, *, host: str, port: int, log_level: str = "info", **options: Any) -> uvicorn.Config:
+def uvicorn_config(app: Any, *, host: str, port: int, log_level: str | None = "info", **options: Any) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         host=host,
