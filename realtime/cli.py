@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import uvicorn
 
 from realtime.app import BackgroundTask, create_app
-from realtime.config import ConfigError, Settings, load_settings
+from realtime.config import ConfigError, Settings, load_settings, log_format
 from realtime.limits import AcceptErrorFilter, raise_descriptor_limit
 from realtime.serving import configure_logging, uvicorn_config
 from realtime.supervise import DEFAULT_POLICY, Policy
@@ -69,6 +69,8 @@ def serve(
         log_level=args.log_level,
         limit_concurrency=settings.max_connections,
         timeout_graceful_shutdown=math.ceil(settings.shutdown_timeout),
+        # As JSON, configure_logging owns every handler; uvicorn's own config would add plain ones.
+        **({"log_config": None} if settings.log_format == "json" else {}),
     )
     server = uvicorn.Server(config)
     server.run()
@@ -101,8 +103,8 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    configure_logging(args.log_level)
     try:
+        configure_logging(args.log_level, log_format(os.environ))
         if args.demo:
             return _run_demo(args)
         settings = load_settings(os.environ)

@@ -30,6 +30,7 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol as _UvicornH11
 
 from realtime.accesslog import UserFilter
+from realtime.logformat import JsonFormatter
 from realtime.wsprotocol import DirectWriteProtocol
 
 __all__ = ["MAX_HEAD", "H11Protocol", "configure_logging", "uvicorn_config"]
@@ -106,8 +107,18 @@ def uvicorn_config(app: Any, *, host: str, port: int, log_level: str | None = "i
     )
 
 
-def configure_logging(level: str) -> None:
-    """Log lines carry the request's user (see :mod:`realtime.accesslog`)."""
+def configure_logging(level: str, fmt: str = "text") -> None:
+    """Log lines carry the request's user (see :mod:`realtime.accesslog`); ``fmt`` is ``LOG_FORMAT``.
+
+    As JSON, uvicorn's own lines go through the same handler (``run-app`` then passes
+    ``log_config=None``, so uvicorn installs no handlers of its own): every line is JSON.
+    """
     logging.basicConfig(level=level.upper(), format=LOG_FORMAT)
     for handler in logging.getLogger().handlers:
         handler.addFilter(UserFilter())
+        if fmt == "json":
+            handler.setFormatter(JsonFormatter())
+    if fmt == "json":
+        for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+            logging.getLogger(name).handlers.clear()
+            logging.getLogger(name).propagate = name != "uvicorn.access"  # that one is off: the front door logs
