@@ -90,6 +90,7 @@ class Poller:
     async def _round(self) -> float:
         """One poll (or load); returns the seconds until the next."""
         interval = self.settings.poll_interval
+        before = self.series.state
         try:
             conn = await self.pool.acquire()
         except Exception as exc:
@@ -107,8 +108,12 @@ class Poller:
         finally:
             await _release(self.pool, conn)
         self.health.succeeded()
-        if self.series.settle():
-            log.info("series %s: ok again", self.spec.key)
+        self.series.settle()
+        # A load or the first rows change the state too, not only a recovery: one line for each change.
+        if (state := self.series.state) != before:
+            log.info(
+                "series %s: %s (was %s)", self.spec.key, state, before, extra={"series": self.spec.key, "state": state}
+            )
         # Every poller wakes on the same clock tick, so the hub sends one frame per tick.
         return interval - time.time() % interval
 
@@ -132,7 +137,9 @@ class Poller:
 
     def _mark(self, state: SeriesState, error: str) -> None:
         if self.series.mark(state, error):
-            log.warning("series %s: %s: %s", self.spec.key, state, error)
+            log.warning(
+                "series %s: %s: %s", self.spec.key, state, error, extra={"series": self.spec.key, "state": state}
+            )
 
     async def step(self, conn: Conn) -> None:
         if self.sql is None or not self.series.loaded:

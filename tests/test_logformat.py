@@ -128,7 +128,9 @@ def test_every_line_is_json_and_a_request_is_traced_by_its_id(json_app: JsonApp)
         ("realtime.access", "INFO"),
     ]
     assert during[1]["status"] == 403
-    assert not [r for r in records if r["logger"] == "realtime.poller" and "request_id" in r]
+    states = [r for r in records if r["logger"] == "realtime.poller" and "state" in r]
+    assert ("ph", "empty") in {(r["series"], r["state"]) for r in states}
+    assert "request_id" not in states[0], "a poller's line belongs to no request"
     assert not [r for r in records if PASSWORD in json.dumps(r)]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -11,6 +12,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
+from realtime.accesslog import UserFilter
 from realtime.htpasswd import hash_password
 from realtime.metrics import Metrics
 from realtime.monitor import MetricsServer
@@ -105,7 +107,9 @@ def test_rows_and_late_rows_are_counted_per_series(live: LiveServer, db: TestDb)
     assert late("realtime_series_rows_ingested_total", series="ph") == 7
 
 
-def test_viewers_frames_and_a_dropped_viewer(live: LiveServer, db: TestDb) -> None:
+def test_viewers_frames_and_a_dropped_viewer(live: LiveServer, db: TestDb, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    caplog.handler.addFilter(UserFilter())  # as run-app's handler has: request ids on records
     viewer = Viewer(live.ws_url)
     viewer.wait_for(lambda v: bool(v.of_type("hello")))
     eventually(live.port, "one viewer", lambda m: m("realtime_viewers") == 1)
@@ -117,6 +121,8 @@ def test_viewers_frames_and_a_dropped_viewer(live: LiveServer, db: TestDb) -> No
     assert after("realtime_viewers_dropped_total", reason="overflow") == 0
     viewer.close()
     eventually(live.port, "no viewer", lambda m: m("realtime_viewers") == 0)
+    wait_until(lambda: any(r.getMessage().startswith("GET /ws ") for r in caplog.records))
+    caplog.clear()  # from here on, the only /ws access line is the stalled viewer's
 
     stalled = StalledViewer("127.0.0.1", live.port)
     eventually(live.port, "the stalled viewer", lambda m: m("realtime_viewers") == 1)
@@ -138,6 +144,14 @@ def test_viewers_frames_and_a_dropped_viewer(live: LiveServer, db: TestDb) -> No
     (reason,) = live.ctx.hub.dropped
     assert final("realtime_viewers_dropped_total", reason=reason) == 1
     stalled.close()
+    # One line for the drop, written on the viewer's own connection: its request id is the /ws access line's.
+    wait_until(lambda: any(r.getMessage().startswith("GET /ws ") for r in caplog.records))
+    drops = [r for r in caplog.records if r.name == "realtime.hub" and r.getMessage().startswith("dropped a viewer")]
+    access = next(r for r in caplog.records if r.getMessage().startswith("GET /ws "))
+    assert [(r.getMessage().split(")")[0], getattr(r, "reason", None)) for r in drops] == [
+        (f"dropped a viewer ({reason}", reason)
+    ]
+    assert getattr(drops[0], "request_id", None) == getattr(access, "request_id", "?")
 
 
 def test_request_durations_by_route_template(live: LiveServer) -> None:
