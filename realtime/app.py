@@ -22,6 +22,7 @@ from realtime.db import create_pool
 from realtime.health import DbHealth
 from realtime.history import History
 from realtime.hub import Hub
+from realtime.monitor import MetricsServer, StateCollector, endpoint
 from realtime.poller import Poller
 from realtime.replay import Replays
 from realtime.security import FrontDoor
@@ -74,6 +75,12 @@ def create_app(
         auth=Authenticator(settings) if settings.auth_required else None,
     )
 
+    # -- metrics (#9): the state read at scrape time (monitor.py), served on METRICS_PORT or below ---
+    ctx.metrics.register(StateCollector(ctx))
+    metrics_server = None
+    if settings.metrics_port is not None:
+        metrics_server = MetricsServer(ctx.metrics, settings.host, settings.metrics_port)
+
     def fatal(reason: str) -> None:
         ctx.fatal = reason
         if on_fatal is not None:
@@ -89,13 +96,18 @@ def create_app(
         try:
             async with anyio.create_task_group() as tg:
                 for spec in settings.series:
-                    poller = Poller(spec, settings, pool, store[spec.key], hub, health)
+                    observe = ctx.metrics.poll_timer(spec.key)
+                    poller = Poller(spec, settings, pool, store[spec.key], hub, health, observe=observe)
                     tg.start_soon(supervise(f"poller:{spec.key}", poller.run))
                 tg.start_soon(supervise("heartbeat", functools.partial(ws.heartbeat, ctx)))
                 tg.start_soon(supervise("frozen-viewers", hub.watch))
                 for i, task in enumerate(background):
                     tg.start_soon(supervise(getattr(task, "__name__", f"background-{i}"), task))
+                if metrics_server is not None:
+                    await tg.start(metrics_server.run)
                 yield
+                if metrics_server is not None:
+                    await metrics_server.stop()  # closes its port, then the rest is cancelled
                 tg.cancel_scope.cancel()
         finally:
             for p in (pool, ctx.history.pool):
@@ -119,11 +131,13 @@ def create_app(
     # -- access control and security (#9): see security.py ---------------------------
     if ctx.auth is not None and ctx.auth.has_form:
         routes += signin.routes()
+    if metrics_server is None:
+        routes.append(Route("/metrics", endpoint(ctx.metrics)))  # else only on METRICS_PORT
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=exception_handlers)
     # Starlette's trailing-slash redirect builds an absolute URL from Host: a 404 instead.
     app.router.redirect_slashes = False
     # The front door wraps the whole stack, server-error handler included.
-    app.middleware_stack = FrontDoor(app.build_middleware_stack(), settings, ctx.auth)
+    app.middleware_stack = FrontDoor(app.build_middleware_stack(), settings, ctx.auth, ctx.metrics, app.routes)
     # -- end #9 -----------------------------------------------------------------------
     app.state.ctx = ctx
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
 import os
 import sys
@@ -12,7 +13,7 @@ from collections.abc import Sequence
 import uvicorn
 
 from realtime.app import BackgroundTask, create_app
-from realtime.config import ConfigError, Settings, load_settings
+from realtime.config import ConfigError, Settings, load_settings, log_format
 from realtime.limits import AcceptErrorFilter, raise_descriptor_limit
 from realtime.serving import configure_logging, limits, uvicorn_config
 from realtime.supervise import DEFAULT_POLICY, Policy
@@ -52,6 +53,8 @@ def serve(
         if server is not None:
             server.should_exit = True
 
+    # --host and --port count for the metrics port's address and its check against PORT too.
+    settings = dataclasses.replace(settings, host=args.host or settings.host, port=args.port or settings.port)
     app = create_app(settings, background=background, on_fatal=stop, supervision=supervision)
     # Each connection is a descriptor; leave room for the database pools, files and logs.
     raise_descriptor_limit(settings.max_connections + 256)
@@ -60,10 +63,12 @@ def serve(
     # the direct-write WebSocket protocol: see serving.py.
     config = uvicorn_config(
         app,
-        host=args.host or settings.host,
-        port=args.port or settings.port,
+        host=settings.host,
+        port=settings.port,
         log_level=args.log_level,
         **limits(settings),
+        # As JSON, configure_logging owns every handler; uvicorn's own config would add plain ones.
+        **({"log_config": None} if settings.log_format == "json" else {}),
     )
     server = uvicorn.Server(config)
     server.run()
@@ -96,8 +101,8 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    configure_logging(args.log_level)
     try:
+        configure_logging(args.log_level, log_format(os.environ))
         if args.demo:
             return _run_demo(args)
         settings = load_settings(os.environ)

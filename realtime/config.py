@@ -30,7 +30,16 @@ from realtime.settingkit import (
     time_zone,
 )
 
-__all__ = ["ConfigError", "PgSettings", "Settings", "load_settings", "pg_from_env", "settings_table", "time_zone"]
+__all__ = [
+    "ConfigError",
+    "PgSettings",
+    "Settings",
+    "load_settings",
+    "log_format",
+    "pg_from_env",
+    "settings_table",
+    "time_zone",
+]
 
 
 def series_file(name: str, raw: str) -> tuple[SeriesSpec, ...]:
@@ -320,6 +329,28 @@ class Settings:
             shown="(unset: none)",
         ),
     )
+    # -- monitoring (#9) ---------------------------------------------------------------
+    metrics_port: int | None = field(
+        default=None,
+        metadata=env(
+            "METRICS_PORT",
+            "serve `/metrics` (Prometheus) on this port of `HOST` instead, and only there, without access "
+            "control: for a scraper without credentials; unset: `/metrics` is on `PORT`, behind access control "
+            "like every route but the health checks",
+            _PORT,
+            shown="(unset: on `PORT`)",
+        ),
+    )
+    log_format: str = field(
+        default="text",
+        metadata=env(
+            "LOG_FORMAT",
+            "`text` (plain lines) or `json` (one JSON object per line: `time`, `level`, `logger`, `message`, "
+            "and while serving a request its `request_id` and `user`; see *Monitoring*)",
+            choice("text", "json"),
+        ),
+    )
+    # -- end monitoring ----------------------------------------------------------------
     demo: bool = False
 
     def __post_init__(self) -> None:
@@ -331,6 +362,8 @@ class Settings:
             raise ConfigError("CLIENT_BUFFER_BYTES must hold the largest replay: at least 40 bytes per REPLAY_MAX_ROWS")
         if self.auth_proxy_header is not None and not self.trusted_proxies:
             raise ConfigError("AUTH_PROXY_HEADER needs TRUSTED_PROXIES: the proxies allowed to set it")
+        if self.metrics_port == self.port:
+            raise ConfigError("METRICS_PORT must differ from PORT (unset it to serve /metrics on PORT)")
 
     @property
     def auth_required(self) -> bool:
@@ -347,6 +380,13 @@ def pg_from_env(environ: Mapping[str, str]) -> PgSettings:
 def load_settings(environ: Mapping[str, str], *, pg: PgSettings | None = None, demo: bool = False) -> Settings:
     """Build settings from an environment mapping; ``pg`` overrides POSTGRES_*."""
     return Settings(pg=pg if pg is not None else pg_from_env(environ), demo=demo, **read_fields(Settings, environ))
+
+
+def log_format(environ: Mapping[str, str]) -> str:
+    """``LOG_FORMAT`` alone, parsed as :func:`load_settings` does: logging is set up before the rest is read."""
+    f = next(f for f in env_fields(Settings) if f.name == "log_format")
+    raw = environ.get(f.metadata["env"], "").strip()
+    return str(f.metadata["parse"](f.metadata["env"], raw)) if raw else str(f.default)
 
 
 def settings_table() -> str:

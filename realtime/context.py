@@ -6,7 +6,7 @@ the views without a cycle.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from jinja2 import Environment
@@ -18,6 +18,7 @@ from realtime.errors import ApiError
 from realtime.health import DbHealth
 from realtime.history import History
 from realtime.hub import Hub
+from realtime.metrics import Metrics
 from realtime.replay import Replays
 from realtime.series import SeriesSpec
 from realtime.store import SeriesData, Store
@@ -42,6 +43,8 @@ class Context:
     fatal: str | None = None
     # Who may come in (AUTH_USERS_FILE, AUTH_PROXY_HEADER); None when access is open.
     auth: Authenticator | None = None
+    # The app's own metrics registry (#9): what /metrics serves; ctx.metrics.exported(rows, nbytes) for CSV.
+    metrics: Metrics = field(default_factory=Metrics)
 
 
 def context(conn: HTTPConnection) -> Context:

@@ -17,6 +17,7 @@ database load does not depend on how many viewers there are.
 from __future__ import annotations
 
 import asyncio
+import logging
 import struct
 import time
 import zlib
@@ -27,7 +28,9 @@ from typing import Literal, Protocol
 
 from realtime.messages import Message, encode, encode_many
 
-__all__ = ["CLOSE_CODES", "Channel", "Hub", "Outgoing", "Viewer", "text_frame"]
+__all__ = ["CLOSE_CODES", "Channel", "DropReason", "Hub", "Outgoing", "Viewer", "text_frame"]
+
+log = logging.getLogger(__name__)
 
 DropReason = Literal["overflow", "frozen"]
 # Messages published this close together share one frame, at most: the frame leaves as
@@ -246,6 +249,7 @@ class Hub:
         return viewer
 
     def detach(self, viewer: Viewer) -> None:
+        """Called from the viewer's own connection, so the drop's line carries its request id and user."""
         if viewer in self.viewers:
             self.viewers.discard(viewer)
             self.per_client[viewer.client] -= 1
@@ -253,6 +257,12 @@ class Hub:
                 del self.per_client[viewer.client]
         if viewer.dropped is not None:
             self.dropped[viewer.dropped] += 1
+            log.warning(
+                "dropped a viewer (%s): %s",
+                viewer.dropped,
+                CLOSE_CODES[viewer.dropped][1],
+                extra={"reason": viewer.dropped},
+            )
 
     @asynccontextmanager
     async def connect(self, channel: Channel | None) -> AsyncIterator[Viewer]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import asyncpg
@@ -51,7 +52,15 @@ async def _release(pool: asyncpg.Pool, conn: PoolConnectionProxy[Any]) -> None:
 
 class Poller:
     def __init__(
-        self, spec: SeriesSpec, settings: Settings, pool: asyncpg.Pool, series: SeriesData, hub: Hub, health: DbHealth
+        self,
+        spec: SeriesSpec,
+        settings: Settings,
+        pool: asyncpg.Pool,
+        series: SeriesData,
+        hub: Hub,
+        health: DbHealth,
+        *,
+        observe: Callable[[float], None] | None = None,
     ) -> None:
         self.spec = spec
         self.settings = settings
@@ -63,12 +72,17 @@ class Poller:
         self._next_reconcile = 0.0
         self._next_sweep = 0.0
         self._warned_deleted = False
+        # Where each round's duration goes (the app's metrics).
+        self.observe = observe
 
     async def run(self) -> None:
         """Poll forever; every outcome is reported, none ends the loop."""
         while True:
             await self.health.turn()
+            started = time.perf_counter()
             delay = await self._round()
+            if self.observe is not None:
+                self.observe(time.perf_counter() - started)
             self.series.round_done()
             self.hub.round_done()
             await asyncio.sleep(delay)
@@ -76,6 +90,7 @@ class Poller:
     async def _round(self) -> float:
         """One poll (or load); returns the seconds until the next."""
         interval = self.settings.poll_interval
+        before = self.series.state
         try:
             conn = await self.pool.acquire()
         except Exception as exc:
@@ -96,8 +111,12 @@ class Poller:
         finally:
             await _release(self.pool, conn)
         self.health.succeeded()
-        if self.series.settle():
-            log.info("series %s: ok again", self.spec.key)
+        self.series.settle()
+        # A load or the first rows change the state too, not only a recovery: one line for each change.
+        if (state := self.series.state) != before:
+            log.info(
+                "series %s: %s (was %s)", self.spec.key, state, before, extra={"series": self.spec.key, "state": state}
+            )
         # Every poller wakes on the same clock tick, so the hub sends one frame per tick.
         return interval - time.time() % interval
 
@@ -121,7 +140,9 @@ class Poller:
 
     def _mark(self, state: SeriesState, error: str) -> None:
         if self.series.mark(state, error):
-            log.warning("series %s: %s: %s", self.spec.key, state, error)
+            log.warning(
+                "series %s: %s: %s", self.spec.key, state, error, extra={"series": self.spec.key, "state": state}
+            )
 
     async def step(self, conn: Conn) -> None:
         if self.sql is None or not self.series.loaded:

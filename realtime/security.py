@@ -10,7 +10,11 @@ In order, it
    with a relative redirect, everything else gets 401 JSON (429 while an address is
    throttled);
 4. adds the security headers to every response, its own refusals and 500s included;
-5. writes the access log line (:mod:`realtime.accesslog`).
+5. writes the access log line (:mod:`realtime.accesslog`), and times the request for ``/metrics``
+   by its route template (:mod:`realtime.metrics`).
+
+Every request gets an id (the proxy's ``X-Request-ID`` if plain enough), which every log line
+written while serving it carries and the response returns in ``X-Request-ID``.
 
 It wraps the whole Starlette stack (``create_app`` sets it as the middleware stack), so
 nothing, not even the server-error handler, answers around it.
@@ -28,11 +32,13 @@ from urllib.parse import quote
 
 import orjson
 from starlette.requests import cookie_parser
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from realtime.accesslog import current_user, safe, write
+from realtime.accesslog import current_request, current_user, request_id, route_label, safe, write
 from realtime.auth import SESSION_COOKIE, Authenticator, Identity, set_identity
 from realtime.config import Settings
+from realtime.metrics import Metrics
 from realtime.netparse import normalize_origin
 from realtime.peer import PEER_KEY, Peer, header, resolve
 
@@ -93,9 +99,18 @@ def _json(status: int, error: str, parameter: str | None = None, **extra: Any) -
 
 
 class FrontDoor:
-    def __init__(self, app: ASGIApp, settings: Settings, auth: Authenticator | None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        settings: Settings,
+        auth: Authenticator | None,
+        metrics: Metrics | None = None,
+        routes: Sequence[BaseRoute] = (),
+    ) -> None:
         self.app = app
         self.auth = auth
+        self.metrics = metrics
+        self.routes = routes
         self.trusted = settings.trusted_proxies
         self.allowed_origins = frozenset(settings.allowed_origins)
         self.headers = security_headers(settings)
@@ -108,20 +123,23 @@ class FrontDoor:
         peer = resolve(scope, self.trusted)
         scope[PEER_KEY] = peer
         status = 0
+        rid = request_id(header(scope["headers"], b"x-request-id"))
+        rid_header = (b"x-request-id", rid.encode("ascii"))
 
         async def respond(message: Message) -> None:
             nonlocal status
             kind = message["type"]
             if kind in ("http.response.start", "websocket.http.response.start"):
                 status = message["status"]
-                message = {**message, "headers": self._with_headers(message.get("headers", ()))}
+                message = {**message, "headers": [*self._with_headers(message.get("headers", ())), rid_header]}
             elif kind == "websocket.accept":
                 status = 101
+                message = {**message, "headers": [*message.get("headers", ()), rid_header]}
             elif kind == "websocket.close" and status == 0:
                 status = 403  # closed before accepting: the server answers 403
             await send(message)
 
-        token = current_user.set(None)
+        token, rid_token = current_user.set(None), current_request.set(rid)
         try:
             refusal = self._refuse(scope, peer)
             if refusal is None and self.auth is not None and scope["path"] not in PUBLIC:
@@ -131,13 +149,17 @@ class FrontDoor:
             else:
                 await _deliver(scope, respond, refusal)
         finally:
+            seconds = time.perf_counter() - started
             target = scope.get("raw_path", b"").decode("latin-1") or scope["path"]
             if scope.get("query_string"):
                 target += "?" + scope["query_string"].decode("latin-1")
             method = scope.get("method", "GET")
-            write(
-                method, target, status or 500, (time.perf_counter() - started) * 1000, current_user.get(), peer.client
-            )
+            route = route_label(scope, self.routes)
+            write(method, target, status or 500, seconds * 1000, current_user.get(), peer.client, route)
+            # An accepted WebSocket's duration is its viewer's stay, not a response time: the viewer gauges tell.
+            if self.metrics is not None and status != 101:
+                self.metrics.request(route, method, status or 500, seconds)
+            current_request.reset(rid_token)
             current_user.reset(token)
 
     def _with_headers(self, headers: Sequence[Sequence[bytes]]) -> list[tuple[bytes, bytes]]:

@@ -32,6 +32,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol as _UvicornH11
 
 from realtime.accesslog import UserFilter
 from realtime.config import Settings
+from realtime.logformat import JsonFormatter
 from realtime.wsprotocol import DirectWriteProtocol
 
 __all__ = ["MAX_HEAD", "H11Protocol", "configure_logging", "limits", "uvicorn_config"]
@@ -87,7 +88,7 @@ class H11Protocol(_UvicornH11):
             super().eof_received()
 
 
-def uvicorn_config(app: Any, *, host: str, port: int, log_level: str = "info", **options: Any) -> uvicorn.Config:
+def uvicorn_config(app: Any, *, host: str, port: int, log_level: str | None = "info", **options: Any) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         host=host,
@@ -118,8 +119,18 @@ def limits(settings: Settings) -> dict[str, Any]:
     }
 
 
-def configure_logging(level: str) -> None:
-    """Log lines carry the request's user (see :mod:`realtime.accesslog`)."""
+def configure_logging(level: str, fmt: str = "text") -> None:
+    """Log lines carry the request's user (see :mod:`realtime.accesslog`); ``fmt`` is ``LOG_FORMAT``.
+
+    As JSON, uvicorn's own lines go through the same handler (``run-app`` then passes
+    ``log_config=None``, so uvicorn installs no handlers of its own): every line is JSON.
+    """
     logging.basicConfig(level=level.upper(), format=LOG_FORMAT)
     for handler in logging.getLogger().handlers:
         handler.addFilter(UserFilter())
+        if fmt == "json":
+            handler.setFormatter(JsonFormatter())
+    if fmt == "json":
+        for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+            logging.getLogger(name).handlers.clear()
+            logging.getLogger(name).propagate = name != "uvicorn.access"  # that one is off: the front door logs

@@ -72,8 +72,11 @@ class SeriesData:
         self.loaded = False
         self.null_count = 0
         self._cadence: _Measured | None = None
-        # When the poller last finished a round, whatever its outcome (monotonic).
-        self.polled_at = time.monotonic()
+        # When the poller last finished a round, whatever its outcome, and a successful one (monotonic).
+        self.polled_at = self.ok_at = time.monotonic()
+        # Rows taken in (loads and merges), and of them those merged behind the newest: for /metrics.
+        self.ingested = 0
+        self.late_rows = 0
 
     # -- views -----------------------------------------------------------
     @property
@@ -150,6 +153,7 @@ class SeriesData:
             self._t[:n] = t
             self._v[:n] = v
         self._off, self.n = 0, n
+        self.ingested += n
         self.covered_from = covered_from
         self.rows_before = rows_before
         self.first_db = first
@@ -203,6 +207,9 @@ class SeriesData:
             self._t[s : end + k] = tail_t[order]
             self._v[s : end + k] = tail_v[order]
         self.n += k
+        self.ingested += k
+        if late and newest is not None:
+            self.late_rows += int(np.searchsorted(t, newest, "right"))
         self.null_count += int(np.count_nonzero(np.isnan(v)))
         if self.state in ("empty", "loading") and self.loaded:
             self.state = "ok"
@@ -222,6 +229,7 @@ class SeriesData:
 
     def settle(self) -> bool:
         """A poll succeeded: whatever went wrong before is over; True if that is news."""
+        self.ok_at = time.monotonic()
         if not self.loaded:
             return False
         return self.mark("ok" if self.count else "empty", None)
