@@ -47,6 +47,7 @@ class DbHealth:
         self._on_change = on_change
         self._backoff = Backoff(_FIRST_RETRY, MAX_RETRY["unreachable"])
         self._retry_at = 0.0
+        self._failed_at = float("-inf")
         self._probing = False
         # Set (and replaced) on every outcome, to wake the callers waiting in turn().
         self._outcome = asyncio.Event()
@@ -60,8 +61,15 @@ class DbHealth:
         """Seconds until the next attempt while down; None while up."""
         return max(0.0, self._retry_at - time.monotonic()) if self.state == "down" else None
 
-    def succeeded(self) -> None:
-        """A query worked: the database is up."""
+    def succeeded(self, started: float | None = None) -> None:
+        """A query worked: the database is up.
+
+        ``started`` (monotonic) is when that work began: work that began before the
+        latest failure says nothing about now (a query can finish while the server
+        is already shutting down), so it does not end an outage.
+        """
+        if started is not None and started < self._failed_at:
+            return
         self._probing = False
         self._backoff.reset()
         self._set("up", None, None)
@@ -70,6 +78,7 @@ class DbHealth:
     def failed(self, error: BaseException, kind: OutageKind) -> None:
         """A connection failed or was lost; schedules the next attempt for everyone."""
         self._probing = False
+        self._failed_at = time.monotonic()
         self._backoff.maximum = MAX_RETRY[kind]
         self._retry_at = time.monotonic() + self._backoff.next()
         text = " ".join(str(error).split()) or type(error).__name__

@@ -91,6 +91,7 @@ class Poller:
         """One poll (or load); returns the seconds until the next."""
         interval = self.settings.poll_interval
         before = self.series.state
+        started = time.monotonic()
         try:
             conn = await self.pool.acquire()
         except Exception as exc:
@@ -106,11 +107,11 @@ class Poller:
                 conn.terminate()
                 self.health.failed(exc, kind)
                 return interval
-            self.health.succeeded()  # the database answered; this table is the trouble
+            self.health.succeeded(started)  # the database answered; this table is the trouble
             return self._series_failed(exc)
         finally:
             await _release(self.pool, conn)
-        self.health.succeeded()
+        self.health.succeeded(started)
         self.series.settle()
         # A load or the first rows change the state too, not only a recovery: one line for each change.
         if (state := self.series.state) != before:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from datetime import datetime
 from typing import Any
 
@@ -113,3 +114,17 @@ def test_an_outage_at_start_up_says_503_until_the_database_is_back(restartable_s
     finally:
         restartable_server.start()
         run(drop_database(restartable_server.admin, admin.database))
+
+
+def test_work_that_began_before_an_outage_does_not_end_it() -> None:
+    """Regression: while PostgreSQL was shutting down, a query that had begun before
+    the first failure could still succeed, and health logged "down, up, down, up"
+    for one outage. Only work that began after the latest failure ends it."""
+    changes: list[dict[str, Any]] = []
+    health = DbHealth(changes.append)
+    began = time.monotonic()
+    health.failed(OSError("the database system is shutting down"), "refused")
+    health.succeeded(began)
+    assert health.state == "down"
+    health.succeeded(time.monotonic())
+    assert [c["state"] for c in changes] == ["down", "up"]
