@@ -16,16 +16,18 @@ from datetime import timedelta
 from typing import Any
 
 import httpx2 as httpx
+import numpy as np
 import pytest
 import schemathesis
 from jsonschema import Draft202012Validator
 from starlette.routing import Mount, Route, WebSocketRoute
 
+from realtime import messages
 from realtime.views import signin
 from realtime.views.openapi import document, schemas
-from tests.support.contract import check, check_frame, check_message
+from tests.support.contract import check, check_frame, check_message, inlined, quick_check
 from tests.support.pg import TestDb, run
-from tests.support.sample import T0, fill, ms, settings
+from tests.support.sample import T0, app_settings, fill, ms
 from tests.support.server import LiveServer, serve, wait_until
 from tests.support.wsclient import Viewer
 
@@ -54,8 +56,14 @@ class FrameViewer(Viewer):
 @pytest.fixture
 def server(db: TestDb) -> Iterator[LiveServer]:
     fill(db)
-    with serve(settings(db, heartbeat_interval=0.3)) as live:
+    with serve(app_settings(db, heartbeat_interval=0.3)) as live:
         yield live
+
+
+def valid(name: str, answer: Any) -> None:
+    """Both validators agree: jsonschema here, and jsonschema-rs, which the fuzz tests use."""
+    check(name, answer)
+    quick_check(name, answer)
 
 
 def get(server: LiveServer, path: str, **params: Any) -> httpx.Response:
@@ -77,11 +85,37 @@ def test_every_schema_is_valid_draft_2020_12_and_closed() -> None:
     assert set(schemas()) >= {"series-list", "series-data", "series-stats", "error", "readyz", "healthz", "boot"}
     for name, schema in schemas().items():
         Draft202012Validator.check_schema(schema)
+        Draft202012Validator.check_schema(inlined(name))
         for node in objects(schema):
             # Closed, so drift on either side fails; every field is always sent (but an error's parameter, and the subscribe's).
             assert node.get("additionalProperties") is False, f"{name}: an object schema is open"
             if name not in ("ws-subscribe", "error"):
                 assert set(node["required"]) == set(node["properties"]), f"{name}: a field is optional"
+
+
+def test_every_message_builder_matches_and_drift_fails() -> None:
+    """realtime.messages builds every message; a field added, dropped or retyped must fail both validators."""
+    db = {"state": "down", "since": 1_767_225_600_000, "error": "connection refused", "kind": "refused"}
+    t = np.array([1_767_225_600_000_000, 1_767_225_600_000_250], dtype=np.int64)
+    built = [
+        messages.hello(demo=True, db={**db, "state": "unknown", "error": None, "kind": None}),
+        messages.append("ph", t, np.array([7.0, np.nan]), seq=2, late=True, replay=False),
+        messages.status(db),
+        messages.resync(["ph", "do"]),
+        messages.heartbeat(),
+        messages.error("expected {'type': 'subscribe', ...}"),
+    ]
+    for message in built:
+        wire = json.loads(messages.encode(message))  # NaN goes out as null
+        check_message(wire)
+        check_message(wire, quick=True)
+        name = f"ws-{wire['type']}"
+        first = next(k for k in wire if k != "type")
+        for drifted in ({**wire, "extra": 1}, {k: x for k, x in wire.items() if k != first}, {**wire, first: None}):
+            with pytest.raises(AssertionError):
+                check(name, drifted)
+            with pytest.raises(AssertionError):
+                quick_check(name, drifted)
 
 
 def test_openapi_document_is_valid_and_lists_every_route(server: LiveServer) -> None:
@@ -126,16 +160,16 @@ def test_openapi_document_is_valid_and_lists_every_route(server: LiveServer) -> 
 
 def test_rest_answers_match_their_schemas(server: LiveServer) -> None:
     listed = get(server, "/api/series").json()
-    check("series-list", listed)
+    valid("series-list", listed)
     assert [s["key"] for s in listed] == KEYS
     assert get(server, "/healthz").json() == {"status": "ok"}
     ready = get(server, "/readyz")
     assert ready.status_code == 200
-    check("readyz", ready.json())
+    valid("readyz", ready.json())
     page = get(server, "/").text
     boot = re.search(r'<script id="boot" type="application/json">(.*?)</script>', page, re.S)
     assert boot is not None
-    check("boot", json.loads(boot.group(1).replace("<\\/", "</")))
+    valid("boot", json.loads(boot.group(1).replace("<\\/", "</")))
 
     start, end = ms(T0), ms(T0 + timedelta(hours=2))
     windows: list[tuple[str, dict[str, Any]]] = [
@@ -150,7 +184,7 @@ def test_rest_answers_match_their_schemas(server: LiveServer) -> None:
     seen: set[str] = set()
     for key, params in windows:
         data = get(server, f"/api/series/{key}/data", **params).json()
-        check("series-data", data)
+        valid("series-data", data)
         assert len(data["t"]) == len(data["v"])
         assert data["t"] == sorted(data["t"])
         if data["start"] is not None:
@@ -159,7 +193,7 @@ def test_rest_answers_match_their_schemas(server: LiveServer) -> None:
         seen.update({"gaps"} if data["gaps"] else set(), {"before"} if data["before"] else set())
         seen.update({"no window"} if data["start"] is None else set())
         seen.update({"fractional"} if any(t != int(t) for t in data["t"]) else set())
-        check("series-stats", get(server, f"/api/series/{key}/stats", **params).json())
+        valid("series-stats", get(server, f"/api/series/{key}/stats", **params).json())
     # The windows above reach every optional shape of the answer.
     assert seen == {"M4", "raw", "gaps", "before", "no window", "fractional"}
 
@@ -185,7 +219,7 @@ def test_error_bodies_match_the_schema(server: LiveServer, path: str, status: in
     assert reply.status_code == status
     assert reply.headers["content-type"].startswith("application/json")
     body = reply.json()
-    check("error", body)
+    valid("error", body)
     assert body.get("parameter") == parameter
 
 
@@ -212,6 +246,7 @@ def test_live_messages_match_their_schemas(server: LiveServer, db: TestDb) -> No
     assert any(t != int(t) for m in replays for t in m["t"])  # µs rows: fractional ms
     for m in v.messages:
         check_message(m)
+        check_message(m, quick=True)
         if m["type"] == "append":
             assert len(m["t"]) == len(m["v"])
     v.close()
@@ -224,7 +259,7 @@ def test_outage_messages_and_answers_match_their_schemas(restartable_server: Any
     db = run(create_schema(admin, restartable_server))
     fill(db)
     try:
-        with serve(settings(db, poll_interval=0.2)) as live:
+        with serve(app_settings(db, poll_interval=0.2)) as live:
             v = FrameViewer(live.ws_url)
             v.wait_for(lambda v: bool(v.of_type("hello")))
             restartable_server.stop()

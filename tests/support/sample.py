@@ -15,7 +15,7 @@ from typing import Any
 from realtime.config import Settings
 from tests.support.pg import TestDb, run
 
-__all__ = ["T0", "fill", "ms", "settings"]
+__all__ = ["T0", "app_settings", "fill", "ms"]
 
 T0 = datetime(2026, 1, 10, 8, 0, 0)
 HOURS = 2
@@ -39,6 +39,6 @@ def fill(db: TestDb) -> None:
     run(db.insert("do", [(T0 + timedelta(seconds=i, microseconds=250 * i + 7), 40.0 + i) for i in range(600)]))
 
 
-def settings(db: TestDb, **overrides: Any) -> Settings:
+def app_settings(db: TestDb, **overrides: Any) -> Settings:
     base: dict[str, Any] = {"store_max_points": 1000}
     return db.settings(**{**base, **overrides})
