@@ -47,10 +47,11 @@ def parse_time(raw: str, name: str) -> Instant:
         when = parse_iso(text)
     except ValueError:
         raise bad from None
-    try:
-        return Instant(us_from_dt(when))  # naive means UTC
-    except OverflowError:
-        raise ApiError(400, f"'{name}' is outside the years 1 to 9999, got {_shown(raw)}", name) from None
+    us = us_from_dt(when)  # naive means UTC
+    # An offset can move a time at datetime's edge past it (0001-01-01T00:00+14:00 is in year 0).
+    if not MIN_US <= us <= MAX_US:
+        raise ApiError(400, f"'{name}' is outside the years 1 to 9999, got {_shown(raw)}", name)
+    return Instant(us)
 
 
 def parse_window(start_raw: str | None, end_raw: str | None, newest: int | None) -> tuple[int, int] | None:

@@ -1,0 +1,58 @@
+"""Regressions: the faults the fuzz tests (#9) found, each pinned by the input that found it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from starlette.testclient import TestClient
+
+from realtime.app import create_app
+from realtime.errors import ApiError
+from realtime.params import parse_time, parse_window
+from realtime.times import MAX_US, MIN_US
+from tests.support.pg import TestDb
+from tests.support.sample import app_settings, fill
+from tests.support.server import wait_until
+
+
+@pytest.fixture
+def client(db: TestDb) -> Iterator[TestClient]:
+    fill(db)
+    app = create_app(app_settings(db))
+    with TestClient(app, raise_server_exceptions=False) as c:
+        wait_until(lambda: all(s.loaded for s in app.state.ctx.store.series.values()))
+        yield c
+
+
+@pytest.mark.parametrize(
+    "raw", ["0001-01-01T00:00:00+14:00", "0001-01-01T13:59:59.999999+14:00", "9999-12-31T23:59:59.999999-14:00"]
+)
+def test_an_offset_cannot_carry_a_time_past_datetimes_range(raw: str) -> None:
+    """Cause: an ISO time was checked against datetime's range only if converting it raised
+    OverflowError, which subtracting aware datetimes never does; with its offset applied,
+    0001-01-01T00:00:00+14:00 is in year 0. The window came back inverted (start after end),
+    and where it reached PostgreSQL or an export's file name, the conversion raised: 500.
+    Fix: parse_time checks the instant in µs against MIN_US..MAX_US for ISO times too."""
+    with pytest.raises(ApiError) as refused:
+        parse_time(raw, "start")
+    assert (refused.value.status, refused.value.parameter) == (400, "start")
+    assert "years 1 to 9999" in refused.value.message
+    # The edges themselves, with the offsets that keep them inside, still parse.
+    assert parse_time("0001-01-01T00:00:00-14:00", "end").us == MIN_US + 14 * 3_600_000_000
+    assert parse_time("9999-12-31T23:59:59.999999+14:00", "end").us == MAX_US - 14 * 3_600_000_000
+    assert parse_window("0001-01-01", "0001-01-01T00:00:00-14:00", None) == (MIN_US, MIN_US + 14 * 3_600_000_000)
+
+
+def test_every_route_refuses_a_time_past_datetimes_range(client: TestClient) -> None:
+    """The same fault through the routes: an export answered 500 (ValueError: year 0 is out of
+    range), /data and /stats an inverted window."""
+    for path in ("/api/series/temperature/data", "/api/series/temperature/stats", "/api/export.csv"):
+        for query in (
+            "end=0001-01-01T00:00:00%2B14:00",
+            "start=9999-12-31T23:59:59-14:00",
+            "start=0001-01-01T01:00+14:00",
+        ):
+            reply = client.get(f"{path}?{query.replace('+', '%2B')}")
+            assert reply.status_code == 400, (path, query, reply.text)
+            assert reply.json()["parameter"] == query.split("=")[0]
