@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 
 import pytest
 from starlette.testclient import TestClient
@@ -10,7 +11,7 @@ from starlette.testclient import TestClient
 from realtime.app import create_app
 from realtime.errors import ApiError
 from realtime.params import parse_time, parse_window
-from realtime.times import MAX_US, MIN_US
+from realtime.times import MAX_US, MIN_US, file_stamp, format_iso, us_from_dt
 from tests.support.pg import TestDb
 from tests.support.sample import app_settings, fill
 from tests.support.server import wait_until
@@ -56,3 +57,22 @@ def test_every_route_refuses_a_time_past_datetimes_range(client: TestClient) -> 
             reply = client.get(f"{path}?{query.replace('+', '%2B')}")
             assert reply.status_code == 400, (path, query, reply.text)
             assert reply.json()["parameter"] == query.split("=")[0]
+
+
+def test_years_below_1000_are_padded_in_iso_times_and_file_names() -> None:
+    """Cause: format_iso and file_stamp wrote the year with strftime's %Y, which glibc does not
+    pad: a window in year 401 was exported as bioreactor_4010415T225325Z_... (read: year 4010).
+    Fix: isoformat's year, and an explicitly padded one in the file name."""
+    us = us_from_dt(datetime(401, 4, 15, 22, 53, 25))
+    assert format_iso(us) == "0401-04-15T22:53:25.000Z"
+    assert format_iso(us + 7) == "0401-04-15T22:53:25.000007Z"
+    assert file_stamp(us) == "04010415T225325Z"
+    assert (format_iso(MIN_US), file_stamp(MIN_US)) == ("0001-01-01T00:00:00.000Z", "00010101T000000Z")
+    assert (format_iso(MAX_US), file_stamp(MAX_US)) == ("9999-12-31T23:59:59.999999Z", "99991231T235959Z")
+
+
+def test_export_names_a_file_in_year_401_with_eight_digit_dates(client: TestClient) -> None:
+    reply = client.get("/api/export.csv?start=0401-04-15T22:53:25Z")
+    assert reply.status_code == 200
+    disposition = reply.headers["content-disposition"]
+    assert disposition == 'attachment; filename="bioreactor_04010415T225325Z_04010415T235325Z.csv"'
