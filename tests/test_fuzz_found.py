@@ -12,9 +12,11 @@ from realtime.app import create_app
 from realtime.errors import ApiError
 from realtime.params import parse_time, parse_window
 from realtime.times import MAX_US, MIN_US, file_stamp, format_iso, us_from_dt
+from tests.support.fuzzing import server_errors
 from tests.support.pg import TestDb
 from tests.support.sample import app_settings, fill
-from tests.support.server import wait_until
+from tests.support.server import LiveServer, serve, wait_until
+from tests.support.wsclient import Viewer
 
 
 @pytest.fixture
@@ -24,6 +26,13 @@ def client(db: TestDb) -> Iterator[TestClient]:
     with TestClient(app, raise_server_exceptions=False) as c:
         wait_until(lambda: all(s.loaded for s in app.state.ctx.store.series.values()))
         yield c
+
+
+@pytest.fixture
+def server(db: TestDb) -> Iterator[LiveServer]:
+    fill(db)
+    with serve(app_settings(db)) as live:
+        yield live
 
 
 @pytest.mark.parametrize(
@@ -76,3 +85,22 @@ def test_export_names_a_file_in_year_401_with_eight_digit_dates(client: TestClie
     assert reply.status_code == 200
     disposition = reply.headers["content-disposition"]
     assert disposition == 'attachment; filename="bioreactor_04010415T225325Z_04010415T235325Z.csv"'
+
+
+@pytest.mark.parametrize("since", ["1e308", "-1e308", "1e300", "253402300800000"])
+def test_a_since_past_datetimes_range_gets_an_error_message_not_a_crash(server: LiveServer, since: str) -> None:
+    """Cause: subscribe took any finite number for since; us_from_wire(1e308) multiplied it to
+    infinity, round() raised OverflowError, which the reader does not catch: the viewer's handler
+    died, its socket closed with 1011, and a traceback was logged.
+    Fix: subscribe refuses a since outside the years 1 to 9999 with an error message."""
+    v = Viewer(server.ws_url)
+    with server_errors() as logged:
+        v.conn.send(f'{{"type":"subscribe","since":{{"temperature":{since}}}}}')
+        v.wait_for(lambda v: bool(v.of_type("error")))
+        assert "since.temperature" in v.of_type("error")[0]["error"]
+        # Still open and reading: a good subscribe gets its replay.
+        v.subscribe(since={"ph": 0})
+        v.wait_for(lambda v: any(m["series"] == "ph" and m["replay"] for m in v.of_type("append")))
+    assert not v.closed()
+    assert not logged, [r.getMessage() for r in logged]
+    v.close()
