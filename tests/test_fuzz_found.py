@@ -104,3 +104,25 @@ def test_a_since_past_datetimes_range_gets_an_error_message_not_a_crash(server: 
     assert not v.closed()
     assert not logged, [r.getMessage() for r in logged]
     v.close()
+
+
+@pytest.mark.parametrize(
+    ("path", "parameter"),
+    [
+        ("/api/series/" + "k" * 3000 + "/data", "key"),
+        ("/api/series/" + "k" * 3000 + "/stats", "key"),
+        ("/api/export.csv?series=" + "k" * 5000, "series"),
+        ("/api/export.csv?layout=" + "w" * 5000, "layout"),
+    ],
+)
+def test_no_error_message_echoes_a_value_whole(client: TestClient, path: str, parameter: str) -> None:
+    """Cause: an unknown series key (path or series list) and an unknown layout were echoed whole,
+    so a request of 8 KiB made an 8 KiB message (and log line). Fix: lookup quotes 40 characters
+    of the key, as the parameters do (params.shown), and every ApiError message is cut at 200
+    characters where it becomes JSON (views/handlers)."""
+    reply = client.get(path)
+    assert 400 <= reply.status_code < 500
+    body = reply.json()
+    assert body["parameter"] == parameter
+    assert len(body["error"]) <= 200
+    assert len(reply.content) < 400
