@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -12,7 +13,7 @@ from realtime.app import create_app
 from realtime.errors import ApiError
 from realtime.params import parse_time, parse_window
 from realtime.times import MAX_US, MIN_US, file_stamp, format_iso, us_from_dt
-from tests.support.fuzzing import server_errors
+from tests.support.fuzzing import send_invalid_utf8, server_errors
 from tests.support.pg import TestDb
 from tests.support.sample import app_settings, fill
 from tests.support.server import LiveServer, serve, wait_until
@@ -126,3 +127,17 @@ def test_no_error_message_echoes_a_value_whole(client: TestClient, path: str, pa
     assert body["parameter"] == parameter
     assert len(body["error"]) <= 200
     assert len(reply.content) < 400
+
+
+def test_invalid_utf8_is_closed_with_1007_and_one_warning(server: LiveServer) -> None:
+    """Cause: uvicorn decodes a text message itself and, when it is not UTF-8, logs the
+    UnicodeDecodeError's traceback at ERROR before closing with 1007: any client could fill the
+    log with tracebacks. Fix: the app's WebSocket protocol (wsprotocol) checks first, closes
+    with 1007 the same way, and logs one warning line."""
+    with server_errors(logging.WARNING) as logged:
+        assert send_invalid_utf8(server.port) == 1007
+    assert [(r.levelname, r.exc_info) for r in logged] == [("WARNING", None)]
+    assert "not UTF-8" in logged[0].getMessage()
+    v = Viewer(server.ws_url)
+    v.wait_for(lambda v: bool(v.of_type("hello")))
+    v.close()
