@@ -28,7 +28,7 @@ from realtime.replay import Replays
 from realtime.security import FrontDoor
 from realtime.store import MemoryPolicy, Store
 from realtime.supervise import DEFAULT_POLICY, Policy, supervised
-from realtime.views import api, export, pages, signin, ws
+from realtime.views import api, export, openapi, pages, signin, ws
 from realtime.views.handlers import exception_handlers
 
 __all__ = ["BackgroundTask", "create_app"]
@@ -125,6 +125,7 @@ def create_app(
         Route("/api/series/{key}/data", api.series_data),
         Route("/api/series/{key}/stats", api.series_stats),
         Route("/api/export.csv", export.export_csv),
+        Route("/openapi.json", openapi.openapi_json),
         WebSocketRoute("/ws", ws.websocket_endpoint),
         Mount("/static", StaticFiles(directory=PACKAGE_DIR / "static", check_dir=False), name="static"),
     ]

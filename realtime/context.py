@@ -19,6 +19,7 @@ from realtime.health import DbHealth
 from realtime.history import History
 from realtime.hub import Hub
 from realtime.metrics import Metrics
+from realtime.params import shown
 from realtime.replay import Replays
 from realtime.series import SeriesSpec
 from realtime.store import SeriesData, Store
@@ -57,5 +58,5 @@ def lookup(ctx: Context, key: str, parameter: str = "key") -> tuple[SeriesSpec, 
     """A configured series and its stored rows, or a 404 naming ``parameter``."""
     spec = ctx.settings.series_by_key().get(key)
     if spec is None:
-        raise ApiError(404, f"unknown series {key!r}", parameter)
+        raise ApiError(404, f"unknown series {shown(key)}", parameter)
     return spec, ctx.store[key]

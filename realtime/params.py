@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from realtime.errors import ApiError
 from realtime.times import HOUR_US, MAX_US, MIN_US, parse_iso, us_from_dt
 
-__all__ = ["Instant", "parse_points", "parse_time", "parse_window"]
+__all__ = ["Instant", "parse_points", "parse_time", "parse_window", "shown"]
 
 _NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?", re.ASCII)
 # Epoch numbers in this band are almost surely seconds (1973 to 5138), not
@@ -19,7 +19,8 @@ _SECONDS_LIKE = (1e8, 1e11)
 _ECHO = 40
 
 
-def _shown(raw: str) -> str:
+def shown(raw: str) -> str:
+    """A value as an error message quotes it: at most 40 characters of it."""
     return repr(raw if len(raw) <= _ECHO else raw[:_ECHO] + "…")
 
 
@@ -33,24 +34,25 @@ class Instant:
 def parse_time(raw: str, name: str) -> Instant:
     """ISO 8601 (naive means UTC) or epoch milliseconds → epoch µs."""
     text = raw.strip()
-    bad = ApiError(400, f"'{name}' must be an ISO 8601 time or epoch milliseconds, got {_shown(raw)}", name)
+    bad = ApiError(400, f"'{name}' must be an ISO 8601 time or epoch milliseconds, got {shown(raw)}", name)
     if len(text) > 64:
         raise bad
     if _NUMBER.fullmatch(text):
         ms = float(text)
         if not math.isfinite(ms) or not MIN_US <= ms * 1000 <= MAX_US:
-            raise ApiError(400, f"'{name}' is outside the years 1 to 9999, got {_shown(raw)}", name)
+            raise ApiError(400, f"'{name}' is outside the years 1 to 9999, got {shown(raw)}", name)
         if _SECONDS_LIKE[0] <= abs(ms) < _SECONDS_LIKE[1]:
-            raise ApiError(400, f"'{name}' looks like epoch seconds; give epoch milliseconds, got {_shown(raw)}", name)
+            raise ApiError(400, f"'{name}' looks like epoch seconds; give epoch milliseconds, got {shown(raw)}", name)
         return Instant(round(ms * 1000), whole_ms=ms == int(ms))
     try:
         when = parse_iso(text)
     except ValueError:
         raise bad from None
-    try:
-        return Instant(us_from_dt(when))  # naive means UTC
-    except OverflowError:
-        raise ApiError(400, f"'{name}' is outside the years 1 to 9999, got {_shown(raw)}", name) from None
+    us = us_from_dt(when)  # naive means UTC
+    # An offset can move a time at datetime's edge past it (0001-01-01T00:00+14:00 is in year 0).
+    if not MIN_US <= us <= MAX_US:
+        raise ApiError(400, f"'{name}' is outside the years 1 to 9999, got {shown(raw)}", name)
+    return Instant(us)
 
 
 def parse_window(start_raw: str | None, end_raw: str | None, newest: int | None) -> tuple[int, int] | None:
@@ -86,5 +88,5 @@ def parse_points(raw: str | None, default: int, maximum: int) -> int:
         return default
     text = raw.strip()
     if not re.fullmatch(r"\+?[0-9]{1,12}", text, re.ASCII) or int(text) < 2:
-        raise ApiError(400, f"'points' must be an integer of at least 2, got {_shown(raw)}", "points")
+        raise ApiError(400, f"'points' must be an integer of at least 2, got {shown(raw)}", "points")
     return min(int(text), maximum)

@@ -104,7 +104,8 @@ def format_iso(us: int | None) -> str | None:
     if us is None:
         return None
     seconds, micros = divmod(int(us), 1_000_000)
-    base = datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    # isoformat pads the year to four digits; strftime's %Y does not (glibc writes year 401 as "401").
+    base = dt_from_us(seconds * 1_000_000).replace(tzinfo=None).isoformat(timespec="seconds")
     frac = f"{micros // 1000:03d}" if micros % 1000 == 0 else f"{micros:06d}"
     return f"{base}.{frac}Z"
 
@@ -119,4 +120,5 @@ def iso_column(t: I64) -> list[str]:
 
 def file_stamp(us: int) -> str:
     """Compact UTC text for file names, e.g. 20261201T143000Z."""
-    return datetime.fromtimestamp(us // 1_000_000, tz=timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    when = dt_from_us(us - us % 1_000_000)
+    return f"{when.year:04d}{when:%m%dT%H%M%S}Z"  # %Y is not padded below year 1000

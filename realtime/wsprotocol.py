@@ -120,6 +120,20 @@ class DirectWriteProtocol(WebSocketsSansIOProtocol):
             # uvicorn logs "returned without completing handshake" at ERROR for each one.
             self.handshake_complete = True
 
+    def send_receive_event_to_app(self) -> None:
+        # Invalid UTF-8 in a text message: close with 1007 as uvicorn does, but log one warning
+        # line, not uvicorn's traceback at ERROR, which any client could produce at will.
+        if self.curr_msg_data_type == "text" and not self.close_sent:
+            try:
+                b"".join(self.frames).decode()
+            except UnicodeDecodeError:
+                self.frames = []
+                self.logger.warning("closed a WebSocket (1007): a text message that is not UTF-8")
+                self.conn.send_close(1007)
+                self.handle_parser_exception()
+                return
+        super().send_receive_event_to_app()
+
     def shutdown(self) -> None:
         """Server shutdown: close open viewers with 1001 (going away), not uvicorn's 1012 (restart)."""
         if self.handshake_complete and not self.close_sent and self.initial_response is None:

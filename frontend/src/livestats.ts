@@ -13,7 +13,8 @@ export interface LiveStats {
 }
 
 export function fromServer(stats: SeriesStats): LiveStats {
-  return { stats, through: stats.end };
+  // No window (a series with no rows yet): every row that comes is new.
+  return { stats, through: stats.end ?? -Infinity };
 }
 
 /** Adds the rows newer than what is counted, up to `windowEnd` (Infinity for a live window). */

@@ -55,8 +55,9 @@ export interface SeriesInfo {
 
 export interface SeriesData {
   key: string;
-  start: number;
-  end: number;
+  /** The window used; null when none was asked for and the series has no row to anchor one. */
+  start: number | null;
+  end: number | null;
   t: number[];
   v: Value[];
   /** Every real outage touching the window, found on the raw rows; both ends are in `t` (or `before`). */
@@ -72,8 +73,9 @@ export interface SeriesData {
 
 export interface SeriesStats {
   key: string;
-  start: number;
-  end: number;
+  /** As for SeriesData. */
+  start: number | null;
+  end: number | null;
   count: number;
   min: number | null;
   max: number | null;
@@ -82,11 +84,20 @@ export interface SeriesStats {
   last_t: number | null;
 }
 
+/** What kind of outage a "down" database is (docs/contract.md). */
+export type OutageKind = "unreachable" | "refused" | "too-many-connections" | "auth" | "no-database";
+
 export interface DbStatus {
   /** "unknown" until the server's first poll of the database. */
   state: "unknown" | "up" | "down";
   since: number;
   error: string | null;
+  kind: OutageKind | null;
+}
+
+/** A change of the database's state: once known, it is up or down. */
+export interface DbChange extends Omit<DbStatus, "state"> {
+  state: "up" | "down";
 }
 
 export type ServerMessage =
@@ -100,7 +111,7 @@ export type ServerMessage =
       late: boolean;
       replay: boolean;
     }
-  | { type: "status"; db: DbStatus }
+  | { type: "status"; db: DbChange }
   | { type: "resync"; series: string[] }
   | { type: "heartbeat"; time: number }
   | { type: "error"; error: string };

@@ -15,8 +15,12 @@ __all__ = ["exception_handlers"]
 log = logging.getLogger(__name__)
 
 
+# Messages are one line for a person; a value echoed whole could make one as long as the URL.
+MAX_MESSAGE = 200
+
+
 def _body(message: str, parameter: str | None) -> dict[str, str]:
-    body = {"error": message}
+    body = {"error": message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - 1] + "…"}
     if parameter is not None:
         body["parameter"] = parameter
     return body

@@ -25,7 +25,7 @@ from realtime import messages
 from realtime.context import Context, context
 from realtime.hub import CLOSE_CODES, Outgoing, Viewer
 from realtime.peer import peer_of
-from realtime.times import us_from_wire
+from realtime.times import MAX_US, MIN_US, us_from_wire
 from realtime.wsprotocol import EXTENSION
 
 __all__ = ["heartbeat", "websocket_endpoint"]
@@ -78,6 +78,10 @@ def subscribe(ctx: Context, viewer: Viewer, message: dict[str, Any]) -> None:
     unknown = sorted(k for k in (*since, *seqs) if k not in ctx.store)
     if unknown:
         raise ValueError(f"unknown series {', '.join(k[:40] for k in unknown[:4])}")
+    for key, since_ms in since.items():
+        # Finite is not enough: 1e308 ms is no instant, and its µs overflow.
+        if not MIN_US <= since_ms * 1000 <= MAX_US:
+            raise ValueError(f"'since.{key[:40]}' must be epoch milliseconds within the years 1 to 9999")
     parts: list[Outgoing] = []
     resync: list[str] = []
     for key, since_ms in since.items():
