@@ -62,6 +62,7 @@ def serve(
     port: int | None = None,
     *,
     wait_loaded: bool = True,
+    loaded_within: float = 15.0,
     background: Sequence[BackgroundTask] = (),
 ) -> Iterator[LiveServer]:
     """The app on ``port`` (default: a free one); reuse a port to restart "the same" server.
@@ -91,7 +92,7 @@ def serve(
     try:
         wait_until(lambda: server.started, timeout=15)
         if wait_loaded:
-            wait_until(live.loaded, timeout=15)
+            wait_until(live.loaded, timeout=loaded_within)
         yield live
     finally:
         server.should_exit = True
