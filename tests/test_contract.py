@@ -282,3 +282,9 @@ def test_outage_messages_and_answers_match_their_schemas(restartable_server: Any
             v.close()
     finally:
         run(drop_database(restartable_server.admin, admin.database))
+
+
+def test_metrics_is_documented_only_where_it_is_routed() -> None:
+    assert "/metrics" in document(KEYS, signin=False)["paths"]
+    # With METRICS_PORT, /metrics is served on that port alone.
+    assert "/metrics" not in document(KEYS, signin=False, metrics=False)["paths"]

@@ -6,7 +6,7 @@ tests check the server's real answers and ``frontend/src/types.ts`` against the
 same files (docs/contract.md). Served, the document is one self-contained file:
 every schema becomes ``#/components/schemas/<name>`` and every reference points
 there; the ``key`` parameter lists the configured series; the sign-in routes are
-listed only where they are routed.
+and ``/metrics`` are listed only where they are routed.
 """
 
 from __future__ import annotations
@@ -56,8 +56,8 @@ def _relink(node: Any, within: str | None) -> Any:
     return node
 
 
-def document(keys: Sequence[str], *, signin: bool) -> dict[str, Any]:
-    """The OpenAPI document for an app serving ``keys``, with or without the sign-in routes."""
+def document(keys: Sequence[str], *, signin: bool, metrics: bool = True) -> dict[str, Any]:
+    """The OpenAPI document for an app serving ``keys``, with or without the sign-in routes and ``/metrics``."""
     raw = json.loads((SCHEMA_DIR / "openapi.json").read_text(encoding="utf-8"))
     doc: dict[str, Any] = _relink(raw, None)
     doc["components"]["schemas"] = {name: _relink(copy.deepcopy(s), name) for name, s in schemas().items()}
@@ -68,16 +68,19 @@ def document(keys: Sequence[str], *, signin: bool) -> dict[str, Any]:
     if not signin:
         for path in _SIGNIN_PATHS:
             del doc["paths"][path]
+    if not metrics:
+        del doc["paths"]["/metrics"]  # served on METRICS_PORT instead
     return doc
 
 
 @functools.lru_cache(maxsize=4)
-def _encoded(keys: tuple[str, ...], signin: bool) -> bytes:
-    return json.dumps(document(keys, signin=signin), ensure_ascii=False).encode()
+def _encoded(keys: tuple[str, ...], signin: bool, metrics: bool) -> bytes:
+    return json.dumps(document(keys, signin=signin, metrics=metrics), ensure_ascii=False).encode()
 
 
 async def openapi_json(request: Request) -> Response:
     ctx = context(request)
     signin = ctx.auth is not None and ctx.auth.has_form
-    body = _encoded(tuple(s.key for s in ctx.settings.series), signin)
+    metrics = ctx.settings.metrics_port is None
+    body = _encoded(tuple(s.key for s in ctx.settings.series), signin, metrics)
     return Response(body, media_type="application/json")

@@ -41,6 +41,7 @@ ROUTES: dict[str, str | None] = {
     "/healthz": "healthz",
     "/readyz": "readyz",
     "/openapi.json": None,
+    "/metrics": None,
     "/api/series": "series-list",
     "/api/series/{key}/data": "series-data",
     "/api/series/{key}/stats": "series-stats",
@@ -79,6 +80,9 @@ def assert_sound(route: str, status: int, content_type: str, body: bytes, given:
         assert content_type.startswith("text/csv"), content_type
         head = body.split(b"\r\n", 1)[0]
         assert head.startswith((b"time,", b"series,time,value")), shown
+    elif route == "/metrics":
+        assert content_type.startswith("text/plain"), content_type
+        assert b"# TYPE " in body, shown
 
 
 def _window(answer: Any) -> None:
