@@ -3,7 +3,8 @@
 After a server restart or a network blip, many browsers reconnect at once,
 most of them holding the same newest row. Each replay is encoded once and
 the same text goes to every viewer that asks for it, while the series has
-not changed; the cache is bounded by bytes.
+not changed; the cache is bounded by bytes, and a series' replays go as soon
+as it changes (their memory is back once a storm is over).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class Replays:
             )
         )
         self.built += 1
+        self._forget_older(series)
         # Counted twice: the text, and its encoded frames.
         if 2 * out.size <= self.max_bytes // 4:
             self._cache[key] = out
@@ -51,3 +53,8 @@ class Replays:
                 _, old = self._cache.popitem(last=False)
                 self.bytes -= 2 * old.size
         return out
+
+    def _forget_older(self, series: SeriesData) -> None:
+        """Drop the series' replays built before its latest change: no viewer can be sent them again."""
+        for key in [k for k in self._cache if k[0] == series.key and k[2] < series.seq]:
+            self.bytes -= 2 * self._cache.pop(key).size
