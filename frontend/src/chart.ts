@@ -73,7 +73,6 @@ export class SeriesChart {
     this.plot = panel.querySelector<HTMLDivElement>(".plot")!;
     this.overlay = document.createElement("div");
     this.overlay.className = "plot-overlay";
-    this.overlay.setAttribute("role", "status");
     this.progress = document.createElement("div");
     this.progress.className = "plot-progress";
     this.plot.append(this.overlay, this.progress);
@@ -286,8 +285,11 @@ export class SeriesChart {
   }
 
   setOverlay(o: Overlay): void {
-    this.overlay.className = `plot-overlay${o ? ` is-${o.kind}` : ""}`;
-    this.overlay.textContent = o ? o.text : "";
+    // Called on every redraw: touch the DOM only on a change, so nothing re-renders per row.
+    const cls = `plot-overlay${o ? ` is-${o.kind}` : ""}`;
+    const text = o ? o.text : "";
+    if (this.overlay.className !== cls) this.overlay.className = cls;
+    if (this.overlay.textContent !== text) this.overlay.textContent = text;
     this.overlay.hidden = !o;
   }
 

@@ -225,11 +225,11 @@ def test_keyboard_reaches_controls_with_accessible_names(viewer: Viewer) -> None
     assert reached.index("preset-15m") < reached.index("preset-all") < reached.index("live-toggle")
 
     names = {
-        "preset-15m": "Last 15 minutes",
-        "preset-1h": "Last hour",
-        "preset-6h": "Last 6 hours",
-        "preset-24h": "Last 24 hours",
-        "preset-7d": "Last 7 days",
+        "preset-15m": "15m — last 15 minutes",
+        "preset-1h": "1h — last hour",
+        "preset-6h": "6h — last 6 hours",
+        "preset-24h": "24h — last 24 hours",
+        "preset-7d": "7d — last 7 days",
         "preset-all": "All data",
         "range-start": "Start time",
         "range-end": "End time",
