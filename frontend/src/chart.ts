@@ -302,6 +302,15 @@ export class SeriesChart {
     this.u?.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
   }
 
+  /** Moves the crosshair to (t, v) as the keyboard cursor; returns its position in the plot (CSS px). */
+  pointAt(t: number, v: number | null): { left: number; top: number } | null {
+    if (!this.u || t < this.min || t > this.max) return null;
+    const left = this.u.valToPos(t, "x");
+    const top = v === null ? this.u.bbox.height / uPlot.pxRatio / 2 : this.u.valToPos(v, "y");
+    this.u.setCursor({ left, top });
+    return { left, top };
+  }
+
   /** Left offset and width (CSS px) of the plotting area inside the panel's plot box. */
   plotBox(): { left: number; top: number; width: number; height: number } | null {
     if (!this.u) return null;

@@ -5,6 +5,7 @@
 import * as api from "./api";
 import { SeriesBuffer } from "./buffer";
 import { SeriesChart, type ChartEvents, type Overlay } from "./chart";
+import { CHART_KEY_HELP } from "./chartkeys";
 import { h } from "./dom";
 import { addRows, fromServer, type LiveStats } from "./livestats";
 import { drawnData, readingAt, type Reading } from "./segments";
@@ -58,7 +59,7 @@ export class SeriesView {
     panel.className = "panel";
     panel.dataset["testid"] = `chart-${cfg.key}`;
     panel.style.setProperty("--series-color", color);
-    panel.setAttribute("aria-label", `${cfg.name} chart. Arrow keys pan, plus and minus zoom, L returns to live.`);
+    panel.setAttribute("aria-label", `${cfg.name} chart. ${CHART_KEY_HELP}`);
     panel.tabIndex = 0;
     // Built from nodes: the name and unit are configuration text, never markup.
     const statsEl = h("div", {

@@ -293,7 +293,9 @@ def test_every_control_without_console_errors(browser: Browser, module_server: L
         assert download.value.suggested_filename.startswith("bioreactor_")
         page.get_by_test_id("tile-do").click()
         page.get_by_test_id("chart-ph").focus()
-        for key in ("ArrowLeft", "ArrowRight", "=", "-"):
+        for key in ("ArrowLeft", "ArrowRight", "Home", "End", "PageUp", "Escape"):  # the keyboard cursor
+            page.keyboard.press(key)
+        for key in ("Shift+ArrowLeft", "Shift+ArrowRight", "=", "-"):
             loads(v, partial(page.keyboard.press, key))
         wait_ready(page)
         assert v.console.errors == [], f"JavaScript errors in the console: {v.console.errors}"
