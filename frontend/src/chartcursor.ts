@@ -16,7 +16,7 @@ interface Window {
   end: number;
 }
 
-/** What a keyboard stop says: "pH, 2026-03-04 12:00:05: 7.012" (unit after the value, if any). */
+/** What a keyboard stop says: "pH, 2026-03-04 12:00:05.250: 7.012" (unit after the value, if any). */
 export function readingText(name: string, unit: string, time: string, v: number | null): string {
   const value = v === null ? "NULL" : `${fmtValue(v)}${unit ? ` ${unit}` : ""}`;
   return `${name}, ${time}: ${value}`;
@@ -49,7 +49,8 @@ export class KeyboardCursor {
     this.at = { s, t };
     s.panel.dataset["cursorT"] = String(t);
     this.place();
-    announce(readingText(s.cfg.name, s.cfg.unit, fmtDateTime(t, this.withMs()), v));
+    // The sample's own time, to the millisecond when it has any (as the tooltip's rows say it).
+    announce(readingText(s.cfg.name, s.cfg.unit, fmtDateTime(t, this.withMs() || t % 1000 !== 0), v));
   }
 
   /** The mouse hovers a chart (t null: it left): it takes over the tooltip. */

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
+import { readingText } from "../src/chartcursor";
 import { handleChartKey, moveCursor, PAGE_STEP, type ChartKeyActions } from "../src/chartkeys";
 
 describe("chart keys", () => {
@@ -73,5 +74,13 @@ describe("keyboard cursor moves", () => {
   it("has nowhere to go in an empty view", () => {
     assert.equal(moveCursor(5, 5, null, -1), null);
     assert.equal(moveCursor(5, 5, 4, "oldest"), null);
+  });
+});
+
+describe("keyboard readings", () => {
+  it("say name, time, value and unit", () => {
+    assert.equal(readingText("Dissolved oxygen", "%", "2026-03-04 12:00:05", 41.432), "Dissolved oxygen, 2026-03-04 12:00:05: 41.43 %");
+    assert.equal(readingText("pH", "", "2026-03-04 12:00:05.250", 7.0123), "pH, 2026-03-04 12:00:05.250: 7.012");
+    assert.equal(readingText("pH", "", "2026-03-04 12:00:05", null), "pH, 2026-03-04 12:00:05: NULL");
   });
 });
