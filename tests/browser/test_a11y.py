@@ -5,9 +5,11 @@ speaks only when a state changes."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import re
 from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,7 +31,7 @@ from tests.browser.helpers import (
     wait_live,
 )
 from tests.support.pg import TestDb, run
-from tests.support.server import LiveServer
+from tests.support.server import LiveServer, free_port, serve
 
 pytestmark = pytest.mark.browser
 
@@ -227,3 +229,24 @@ def test_live_region_speaks_only_when_a_state_changes(flowing: tuple[Viewer, Tes
     with simulating(db, REGULAR):
         page.wait_for_function("() => window.__said.length >= 2", timeout=10_000)
     assert page.evaluate("() => window.__said") == ["Dissolved oxygen: Stale", "Dissolved oxygen: back to normal"]
+
+
+def test_live_region_says_when_the_connection_drops_and_returns(browser: Browser, db: TestDb) -> None:
+    run(backfill_db(db, 0.25, utc_now() - timedelta(seconds=1)))
+    settings = db.settings(poll_interval=0.2)
+    port = free_port()
+    with simulating(db, REGULAR), ExitStack() as first:
+        server = first.enter_context(serve(settings, port))
+        with open_dashboard(browser, server, check_console=False) as v:
+            page = v.page
+            page.wait_for_function("() => window.__dashboard.header === 'live'", timeout=15_000)
+            page.evaluate(WATCH)
+            first.close()  # the server goes away
+            page.wait_for_function("() => window.__said.includes('Connection: Reconnecting…')", timeout=10_000)
+            with serve(settings, port):
+                page.wait_for_function("() => window.__said.includes('Connection: Live')", timeout=20_000)
+            said: list[str] = page.evaluate("() => window.__said")
+    # Said once each, in order (series may turn stale meanwhile: a real change too, said once).
+    about_link = [s for s in said if s.startswith("Connection: ")]
+    assert about_link == ["Connection: Reconnecting…", "Connection: Live"], said
+    assert all(a != b for a, b in itertools.pairwise(said)), said
