@@ -40,6 +40,8 @@ LAPTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
 HOSTILE = '"><img src=x onerror=window.__pwned=1>'
 QUOTED = 'A "quoted" & <b>bold</b>'
+# Inside the boot JSON's <script>, "<!--<script>" would swallow the rest of the page.
+SCRIPT = "DO <!--<script></script>-->"
 
 
 def axe_violations(page: Page) -> list[dict[str, Any]]:
@@ -115,7 +117,7 @@ def test_axe_finds_no_violations_on_an_old_run(browser: Browser, db: TestDb, the
 def test_configured_names_are_text_not_markup(browser: Browser, db: TestDb, tmp_path: Path) -> None:
     """Names and units from SERIES_FILE reach the page as text: nothing is injected, nothing runs."""
     run(backfill_db(db, 0.5, utc_now() - timedelta(seconds=1)))
-    names = {"ph": (HOSTILE, "<i>u</i>"), "temperature": (QUOTED, "°C")}
+    names = {"ph": (HOSTILE, "<i>u</i>"), "temperature": (QUOTED, "°C"), "do": (SCRIPT, "%")}
     entries = [
         {
             "key": s.key,
@@ -167,7 +169,7 @@ def test_configured_names_are_text_not_markup(browser: Browser, db: TestDb, tmp_
 
 # Short enough for dissolved oxygen (sampled every second) to turn stale soon after the
 # simulator stops; long for the others, so only one state changes.
-STALE_AFTER = {"temperature": 60.0, "ph": 60.0, "do": 3.0, "pressure": 60.0}
+STALE_AFTER = {"temperature": 60.0, "ph": 60.0, "do": 8.0, "pressure": 60.0}
 REGULAR: dict[str, Sampling] = {"temperature": "regular"}
 
 WATCH = """() => {
@@ -216,7 +218,7 @@ def test_live_region_speaks_only_when_a_state_changes(flowing: tuple[Viewer, Tes
         assert page.evaluate("() => window.__said") == []
 
     # Dissolved oxygen stops with the simulator: one message, once.
-    expect(page.get_by_test_id("tile-do").locator(".tile-flag")).to_have_text("Stale", timeout=10_000)
+    expect(page.get_by_test_id("tile-do").locator(".tile-flag")).to_have_text("Stale", timeout=15_000)
     page.wait_for_function("() => window.__said.length >= 1")
     assert page.evaluate("() => window.__said") == ["Dissolved oxygen: Stale"]
     # The tile re-renders every second ("No data for 4 s", "5 s", …); the message is not repeated.
@@ -240,6 +242,8 @@ def test_live_region_says_when_the_connection_drops_and_returns(browser: Browser
         with open_dashboard(browser, server, check_console=False) as v:
             page = v.page
             page.wait_for_function("() => window.__dashboard.header === 'live'", timeout=15_000)
+            # Said on the next row or tick after the link came up.
+            expect(page.get_by_test_id("announcer")).to_contain_text("Connection: Live")
             page.evaluate(WATCH)
             first.close()  # the server goes away
             page.wait_for_function("() => window.__said.includes('Connection: Reconnecting…')", timeout=10_000)
