@@ -233,13 +233,14 @@ def test_live_region_speaks_only_when_a_state_changes(flowing: tuple[Viewer, Tes
     assert page.evaluate("() => window.__said") == ["Dissolved oxygen: Stale", "Dissolved oxygen: back to normal"]
 
 
-def test_live_region_says_when_the_connection_drops_and_returns(browser: Browser, db: TestDb) -> None:
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_live_region_says_when_the_connection_drops_and_returns(browser: Browser, db: TestDb, theme: str) -> None:
     run(backfill_db(db, 0.25, utc_now() - timedelta(seconds=1)))
     settings = db.settings(poll_interval=0.2)
     port = free_port()
     with simulating(db, REGULAR), ExitStack() as first:
         server = first.enter_context(serve(settings, port))
-        with open_dashboard(browser, server, check_console=False) as v:
+        with open_dashboard(browser, server, check_console=False, color_scheme=theme) as v:
             page = v.page
             page.wait_for_function("() => window.__dashboard.header === 'live'", timeout=15_000)
             # Said on the next row or tick after the link came up.
@@ -247,8 +248,13 @@ def test_live_region_says_when_the_connection_drops_and_returns(browser: Browser
             page.evaluate(WATCH)
             first.close()  # the server goes away
             page.wait_for_function("() => window.__said.includes('Connection: Reconnecting…')", timeout=10_000)
+            banner = page.locator("#banner")
+            expect(banner).to_have_class(re.compile(r"\bis-error\b"), timeout=10_000)
+            assert_clean(page)  # the error banner's colours
             with serve(settings, port):
                 page.wait_for_function("() => window.__said.includes('Connection: Live')", timeout=20_000)
+                expect(banner).to_have_class(re.compile(r"\bis-ok\b"))
+                assert_clean(page)  # and the "Reconnected" one's
             said: list[str] = page.evaluate("() => window.__said")
     # Said once each, in order (series may turn stale meanwhile: a real change too, said once).
     about_link = [s for s in said if s.startswith("Connection: ")]
