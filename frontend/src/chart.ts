@@ -73,7 +73,6 @@ export class SeriesChart {
     this.plot = panel.querySelector<HTMLDivElement>(".plot")!;
     this.overlay = document.createElement("div");
     this.overlay.className = "plot-overlay";
-    this.overlay.setAttribute("role", "status");
     this.progress = document.createElement("div");
     this.progress.className = "plot-progress";
     this.plot.append(this.overlay, this.progress);
@@ -286,8 +285,11 @@ export class SeriesChart {
   }
 
   setOverlay(o: Overlay): void {
-    this.overlay.className = `plot-overlay${o ? ` is-${o.kind}` : ""}`;
-    this.overlay.textContent = o ? o.text : "";
+    // Called on every redraw: touch the DOM only on a change, so nothing re-renders per row.
+    const cls = `plot-overlay${o ? ` is-${o.kind}` : ""}`;
+    const text = o ? o.text : "";
+    if (this.overlay.className !== cls) this.overlay.className = cls;
+    if (this.overlay.textContent !== text) this.overlay.textContent = text;
     this.overlay.hidden = !o;
   }
 
@@ -298,6 +300,15 @@ export class SeriesChart {
 
   clearSelect(): void {
     this.u?.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+  }
+
+  /** Moves the crosshair to (t, v) as the keyboard cursor; returns its position in the plot (CSS px). */
+  pointAt(t: number, v: number | null): { left: number; top: number } | null {
+    if (!this.u || t < this.min || t > this.max) return null;
+    const left = this.u.valToPos(t, "x");
+    const top = v === null ? this.u.bbox.height / uPlot.pxRatio / 2 : this.u.valToPos(v, "y");
+    this.u.setCursor({ left, top });
+    return { left, top };
   }
 
   /** Left offset and width (CSS px) of the plotting area inside the panel's plot box. */

@@ -165,7 +165,6 @@ export class Controls {
       this.start.value = toInputValue(start);
       this.end.value = toInputValue(end);
     }
-    this.caption.innerHTML = "";
     const strong = document.createElement("strong");
     strong.textContent = live
       ? spec.span === "all"
@@ -177,7 +176,7 @@ export class Controls {
     const mode = document.createElement("span");
     mode.className = live ? (fresh ? "caption-live" : "caption-historical") : "caption-paused";
     mode.textContent = live ? (fresh ? "live · following the newest data" : "historical · no rows arriving") : "paused";
-    this.caption.append(strong, range, mode);
+    this.caption.replaceChildren(strong, range, mode);
   }
 
   /** Live or historical data: the caption and the Live button say which. */

@@ -6,6 +6,7 @@
 
 import * as api from "./api";
 import type { ChartEvents } from "./chart";
+import { KeyboardCursor } from "./chartcursor";
 import { handleChartKey, type ChartKeyActions } from "./chartkeys";
 import { ConnectionStatus } from "./connection";
 import { Controls } from "./controls";
@@ -48,6 +49,7 @@ export class Dashboard {
       })),
     () => this.win.span < 120_000,
   );
+  private readonly cursor = new KeyboardCursor(this.tooltip, () => this.win, () => this.win.span < 120_000);
   private ready = false;
   private frame = 0;
   private windowDirty = false;
@@ -119,9 +121,9 @@ export class Dashboard {
       zoom: (min, max) => this.zoomTo(min, max),
       pan: (min, max, commit) => this.panTo(min, max, commit),
       zoomOut: () => this.zoomOut(),
-      hover: (chart, t, left, top) => this.tooltip.hover(chart, t, left, top),
+      hover: (chart, t, left, top) => this.cursor.hover(chart, t, left, top),
     };
-    const keys: ChartKeyActions = {
+    const keys: Omit<ChartKeyActions, "step" | "edge"> = {
       pan: (fraction) => this.setSpec(this.win.panned(fraction)),
       zoomIn: () => this.setSpec(this.win.zoomedIn()),
       zoomOut: () => this.zoomOut(),
@@ -129,6 +131,7 @@ export class Dashboard {
       resumeLive: () => {
         if (!this.win.live) this.setSpec(this.win.toggledLive());
       },
+      clearCursor: () => this.cursor.clear(),
     };
     const yRanges = readYRanges();
     this.boot.series.forEach((cfg, i) => {
@@ -136,7 +139,9 @@ export class Dashboard {
       const y = yRanges.get(cfg.key);
       if (y) s.setYRange(y, false);
       // Keys on the chart itself, not on the y-range form inside its panel.
-      s.panel.addEventListener("keydown", (e) => e.target === s.panel && handleChartKey(e, keys));
+      const read = { step: (n: number) => this.cursor.move(s, n), edge: (w: "oldest" | "newest") => this.cursor.move(s, w) };
+      s.panel.addEventListener("keydown", (e) => e.target === s.panel && handleChartKey(e, { ...keys, ...read }));
+      s.panel.addEventListener("focusout", () => this.cursor.clear());
       tiles.append(s.tile.el);
       charts.append(s.panel);
       this.series.set(cfg.key, s);
@@ -377,6 +382,6 @@ export class Dashboard {
     const win = this.preview ?? { start: this.win.start, end: this.win.end };
     const newest = this.newest();
     for (const s of this.order) if (s.dirty) s.redraw(win, this.win.live && !this.preview, newest);
-    this.tooltip.refresh();
+    this.cursor.refresh();
   }
 }

@@ -1,7 +1,10 @@
 // What the page as a whole says about the data: the header pill (live or
 // historical, newest row), the window caption, and the browser tab title,
 // which warns about a stale or out-of-limit series even in a background tab.
+// Changes of a series' warning or of the connection are announced once, through
+// the page's one live region.
 
+import { announce, StateWatch } from "./announcer";
 import type { ConnectionStatus } from "./connection";
 import type { Controls } from "./controls";
 import { dataState, pageTitle, warnings, type DataState, type SeriesNow } from "./freshness";
@@ -22,6 +25,7 @@ export function seriesNow(s: SeriesView): SeriesNow {
 export class PageStatus {
   data: DataState = { kind: "unknown", newest: null };
   title = document.title;
+  private readonly watch = new StateWatch();
 
   constructor(
     private readonly connection: ConnectionStatus,
@@ -35,5 +39,16 @@ export class PageStatus {
     this.controls.setDataState(this.data);
     const title = pageTitle(warnings(all, now));
     if (title !== this.title) document.title = this.title = title;
+    this.announceChanges(series);
+  }
+
+  /** Runs on every row and every second; speaks only when a state changed. */
+  private announceChanges(series: readonly SeriesView[]): void {
+    const pill = document.getElementById("connection")?.getAttribute("aria-label") ?? "";
+    const link = pill.replace(/^Connection: /, "");
+    const said = [this.watch.update("connection", "Connection", link, "Connecting…")];
+    for (const s of series) said.push(this.watch.update(`series:${s.key}`, s.cfg.name, s.tile.flagText));
+    const text = said.filter((m): m is string => m !== null).join(". ");
+    if (text) announce(text);
   }
 }

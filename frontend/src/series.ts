@@ -5,6 +5,8 @@
 import * as api from "./api";
 import { SeriesBuffer } from "./buffer";
 import { SeriesChart, type ChartEvents, type Overlay } from "./chart";
+import { CHART_KEY_HELP } from "./chartkeys";
+import { h } from "./dom";
 import { addRows, fromServer, type LiveStats } from "./livestats";
 import { drawnData, readingAt, type Reading } from "./segments";
 import { StatsView } from "./stats";
@@ -57,20 +59,27 @@ export class SeriesView {
     panel.className = "panel";
     panel.dataset["testid"] = `chart-${cfg.key}`;
     panel.style.setProperty("--series-color", color);
-    panel.setAttribute("aria-label", `${cfg.name} chart. Arrow keys pan, plus and minus zoom, L returns to live.`);
+    panel.setAttribute("aria-label", `${cfg.name} chart. ${CHART_KEY_HELP}`);
     panel.tabIndex = 0;
-    panel.innerHTML = `
-      <header class="panel-head">
-        <h3 class="panel-title"><span class="swatch" aria-hidden="true"></span><span class="panel-name"></span><span class="panel-unit"></span></h3>
-        <span class="panel-badge" hidden></span>
-        <div class="stats" data-testid="stats-${cfg.key}" aria-label="${cfg.name}: statistics of the visible window"></div>
-      </header>
-      <div class="plot"></div>`;
-    panel.querySelector(".panel-name")!.textContent = cfg.name;
-    panel.querySelector(".panel-unit")!.textContent = cfg.unit;
+    // Built from nodes: the name and unit are configuration text, never markup.
+    const statsEl = h("div", {
+      class: "stats",
+      role: "group",
+      "data-testid": `stats-${cfg.key}`,
+      "aria-label": `${cfg.name}: statistics of the visible window`,
+    });
+    this.badge = h("span", { class: "panel-badge" });
+    this.badge.hidden = true;
+    const title = h(
+      "h3",
+      { class: "panel-title" },
+      h("span", { class: "swatch", "aria-hidden": "true" }),
+      h("span", { class: "panel-name" }, cfg.name),
+      h("span", { class: "panel-unit" }, cfg.unit),
+    );
+    panel.append(h("header", { class: "panel-head" }, title, this.badge, statsEl), h("div", { class: "plot" }));
     this.panel = panel;
-    this.stats = new StatsView(panel.querySelector(".stats")!);
-    this.badge = panel.querySelector(".panel-badge")!;
+    this.stats = new StatsView(statsEl);
     this.chart = new SeriesChart({ ...cfg, color }, panel, events);
     this.yControl = new YRangeControl(cfg.key, cfg.name, {
       set: (r) => this.setYRange(r),

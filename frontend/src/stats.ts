@@ -1,6 +1,7 @@
 // Window statistics (min, max, mean, last) from the server's raw rows: never
 // computed from the downsampled points the chart draws, which would hide spikes.
 
+import { h } from "./dom";
 import { fmtCount, fmtValue } from "./format";
 import type { SeriesStats } from "./types";
 
@@ -10,17 +11,18 @@ export class StatsView {
   show(s: SeriesStats): void {
     this.el.classList.remove("is-pending", "is-error");
     if (!s.count) {
-      this.el.innerHTML = `<span class="stat-empty">No rows in window</span>`;
+      this.el.replaceChildren(h("span", { class: "stat-empty" }, "No rows in window"));
       return;
     }
     const item = (label: string, v: number | null) =>
-      `<span class="stat"><span class="stat-label">${label}</span> <span class="stat-value">${fmtValue(v)}</span></span>`;
-    this.el.innerHTML =
-      item("min", s.min) +
-      item("max", s.max) +
-      item("mean", s.mean) +
-      item("last", s.last) +
-      `<span class="stat stat-count">${fmtCount(s.count)} rows</span>`;
+      h("span", { class: "stat" }, h("span", { class: "stat-label" }, label), " ", h("span", { class: "stat-value" }, fmtValue(v)));
+    this.el.replaceChildren(
+      item("min", s.min),
+      item("max", s.max),
+      item("mean", s.mean),
+      item("last", s.last),
+      h("span", { class: "stat stat-count" }, `${fmtCount(s.count)} rows`),
+    );
   }
 
   pending(): void {

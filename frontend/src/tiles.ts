@@ -3,6 +3,7 @@
 
 import type { Value } from "./buffer";
 import { limitState } from "./freshness";
+import { h } from "./dom";
 import { fmtValue } from "./format";
 import { fmtAge, fmtDateTime } from "./time";
 import type { SeriesState, SeriesStyle } from "./types";
@@ -29,27 +30,34 @@ export class Tile {
     this.el.className = "tile";
     this.el.dataset["testid"] = `tile-${k}`;
     this.el.style.setProperty("--series-color", series.color);
-    this.el.innerHTML = `
-      <div class="tile-head"><span class="swatch" aria-hidden="true"></span><h2 class="tile-name"></h2><span class="tile-flag" role="status"></span></div>
-      <div class="tile-reading"><span class="tile-value" data-testid="tile-${k}-value">—</span><span class="tile-unit"></span><span class="tile-limits" data-testid="tile-${k}-limits"></span></div>
-      <div class="tile-foot"><span class="tile-age" data-testid="tile-${k}-age">—</span><span class="tile-detail"></span></div>`;
-    this.el.querySelector(".tile-name")!.textContent = series.name;
-    this.value = this.el.querySelector(".tile-value")!;
-    this.unit = this.el.querySelector(".tile-unit")!;
-    this.age = this.el.querySelector(".tile-age")!;
-    this.flag = this.el.querySelector(".tile-flag")!;
-    this.detail = this.el.querySelector(".tile-detail")!;
+    // Built from nodes: the name and unit are configuration text, never markup. The flag is no
+    // live region of its own: the page announces state changes once (announcer.ts).
+    this.value = h("span", { class: "tile-value", "data-testid": `tile-${k}-value` }, "—");
+    this.unit = h("span", { class: "tile-unit" });
+    this.age = h("span", { class: "tile-age", "data-testid": `tile-${k}-age` }, "—");
+    this.flag = h("span", { class: "tile-flag" });
+    this.detail = h("span", { class: "tile-detail" });
+    const shown = h("span", { class: "tile-limits", "data-testid": `tile-${k}-limits` });
+    this.el.append(
+      h("div", { class: "tile-head" }, h("span", { class: "swatch", "aria-hidden": "true" }), h("h2", { class: "tile-name" }, series.name), this.flag),
+      h("div", { class: "tile-reading" }, this.value, this.unit, shown),
+      h("div", { class: "tile-foot" }, this.age, this.detail),
+    );
     this.unit.textContent = series.unit;
     const limits = limitText(series.low, series.high);
     this.limitsTitle = limits ? `Limits: ${limits}` : "";
     this.el.title = this.limitsTitle;
     // Always in view, not only on hover: how close the value runs to a limit is read at a glance.
-    const shown = this.el.querySelector<HTMLElement>(".tile-limits")!;
     shown.hidden = !limits;
     shown.textContent = [series.low !== null ? `low ${fmtValue(series.low)}` : "", series.high !== null ? `high ${fmtValue(series.high)}` : ""]
       .filter(Boolean)
       .join(" · ");
     shown.setAttribute("aria-label", `Limits ${limits} ${series.unit}`.trim());
+  }
+
+  /** The warning shown ("Stale", "Above high limit"…), "" when none: what the page announces on change. */
+  get flagText(): string {
+    return this.flag.textContent ?? "";
   }
 
   get latestT(): number | null {

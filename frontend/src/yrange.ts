@@ -2,6 +2,7 @@
 // small form to fix the range or return to the automatic fit. A <details>
 // element, so it works with the keyboard (Enter/Space opens, Escape closes).
 
+import { h } from "./dom";
 import { fmtValue } from "./format";
 import type { YRange } from "./url";
 
@@ -29,31 +30,31 @@ export class YRangeControl {
     const id = `yr-${key}-${++uid}`;
     this.el = document.createElement("details");
     this.el.className = "menu yrange";
-    this.el.innerHTML = `
-      <summary class="btn btn-quiet yrange-btn" data-testid="yrange-${key}"></summary>
-      <form class="menu-body yrange-form" novalidate>
-        <div class="menu-title">Y range</div>
-        <div class="yrange-fields">
-          <label for="${id}-min">Min</label><input id="${id}-min" type="number" step="any" inputmode="decimal" data-testid="yrange-${key}-min">
-          <label for="${id}-max">Max</label><input id="${id}-max" type="number" step="any" inputmode="decimal" data-testid="yrange-${key}-max">
-        </div>
-        <p class="range-error" role="alert" hidden></p>
-        <div class="yrange-actions">
-          <button type="submit" class="btn" data-testid="yrange-${key}-apply">Apply</button>
-          <button type="button" class="btn" data-testid="yrange-${key}-auto">Automatic</button>
-        </div>
-      </form>`;
-    this.summary = this.el.querySelector("summary")!;
-    this.min = this.el.querySelector<HTMLInputElement>(`#${id}-min`)!;
-    this.max = this.el.querySelector<HTMLInputElement>(`#${id}-max`)!;
-    this.error = this.el.querySelector(".range-error")!;
+    // Built from nodes: no configuration text is ever parsed as markup.
+    this.summary = h("summary", { class: "btn btn-quiet yrange-btn", "data-testid": `yrange-${key}` });
+    const input = (which: "min" | "max") =>
+      h("input", { id: `${id}-${which}`, type: "number", step: "any", inputmode: "decimal", "data-testid": `yrange-${key}-${which}` });
+    this.min = input("min");
+    this.max = input("max");
+    this.error = h("p", { class: "range-error", role: "alert" });
+    this.error.hidden = true;
+    const auto = h("button", { type: "button", class: "btn", "data-testid": `yrange-${key}-auto` }, "Automatic");
+    const form = h(
+      "form",
+      { class: "menu-body yrange-form", novalidate: "" },
+      h("div", { class: "menu-title" }, "Y range"),
+      h("div", { class: "yrange-fields" }, h("label", { for: this.min.id }, "Min"), this.min, h("label", { for: this.max.id }, "Max"), this.max),
+      this.error,
+      h("div", { class: "yrange-actions" }, h("button", { type: "submit", class: "btn", "data-testid": `yrange-${key}-apply` }, "Apply"), auto),
+    );
+    this.el.append(this.summary, form);
     this.min.setAttribute("aria-label", `${name}: lowest value shown`);
     this.max.setAttribute("aria-label", `${name}: highest value shown`);
-    this.el.querySelector("form")!.addEventListener("submit", (e) => {
+    form.addEventListener("submit", (e) => {
       e.preventDefault();
       this.apply();
     });
-    this.el.querySelector(`[data-testid="yrange-${key}-auto"]`)!.addEventListener("click", () => {
+    auto.addEventListener("click", () => {
       this.act.set(null);
       this.close();
     });
@@ -73,10 +74,9 @@ export class YRangeControl {
   show(r: YRange | null): void {
     this.summary.textContent = r ? `Y ${fmtValue(r.min)} – ${fmtValue(r.max)}` : "Y auto";
     this.summary.classList.toggle("is-fixed", r !== null);
-    this.summary.setAttribute(
-      "aria-label",
-      r ? `Y range of ${this.name}: fixed from ${fmtValue(r.min)} to ${fmtValue(r.max)}; change` : `Y range of ${this.name}: automatic; change`,
-    );
+    // The accessible name starts with the visible text (WCAG 2.5.3, label in name).
+    const shown = this.summary.textContent;
+    this.summary.setAttribute("aria-label", `${shown}: y range of ${this.name} is ${r ? "fixed" : "automatic"}; change`);
     this.summary.title = r ? "Fixed y range: click to change or return to automatic" : "Automatic y range: click to fix one";
   }
 

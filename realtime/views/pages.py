@@ -45,8 +45,9 @@ async def index(request: Request) -> Response:
             "<h1>Frontend not built</h1><p>Run <code>scripts/build-frontend</code> or reinstall the package.</p>",
             status_code=503,
         )
-    # "</" inside the JSON would end the <script> element early.
-    boot_json = orjson.dumps(boot(ctx)).decode().replace("</", "<\\/")
+    # No "<" at all inside the <script>: "</script" would end it early, and "<!--<script" (a series
+    # name from SERIES_FILE, say) would swallow the rest of the page. \u003c is the same JSON string.
+    boot_json = orjson.dumps(boot(ctx)).decode().replace("<", "\\u003c")
     who = identity(request)
     html = template.render(
         boot_json=boot_json,

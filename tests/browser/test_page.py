@@ -225,11 +225,11 @@ def test_keyboard_reaches_controls_with_accessible_names(viewer: Viewer) -> None
     assert reached.index("preset-15m") < reached.index("preset-all") < reached.index("live-toggle")
 
     names = {
-        "preset-15m": "Last 15 minutes",
-        "preset-1h": "Last hour",
-        "preset-6h": "Last 6 hours",
-        "preset-24h": "Last 24 hours",
-        "preset-7d": "Last 7 days",
+        "preset-15m": "15m — last 15 minutes",
+        "preset-1h": "1h — last hour",
+        "preset-6h": "6h — last 6 hours",
+        "preset-24h": "24h — last 24 hours",
+        "preset-7d": "7d — last 7 days",
         "preset-all": "All data",
         "range-start": "Start time",
         "range-end": "End time",
@@ -293,7 +293,9 @@ def test_every_control_without_console_errors(browser: Browser, module_server: L
         assert download.value.suggested_filename.startswith("bioreactor_")
         page.get_by_test_id("tile-do").click()
         page.get_by_test_id("chart-ph").focus()
-        for key in ("ArrowLeft", "ArrowRight", "=", "-"):
+        for key in ("ArrowLeft", "ArrowRight", "Home", "End", "PageUp", "Escape"):  # the keyboard cursor
+            page.keyboard.press(key)
+        for key in ("Shift+ArrowLeft", "Shift+ArrowRight", "=", "-"):
             loads(v, partial(page.keyboard.press, key))
         wait_ready(page)
         assert v.console.errors == [], f"JavaScript errors in the console: {v.console.errors}"

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.browser
 def test_manual_y_range_from_the_keyboard_survives_a_reload(viewer: Viewer) -> None:
     page = viewer.page
     control = page.get_by_test_id("yrange-do")
-    expect(control).to_have_accessible_name("Y range of Dissolved oxygen: automatic; change")
+    expect(control).to_have_accessible_name("Y auto: y range of Dissolved oxygen is automatic; change")
     assert y_axis(page, "do")["manual"] is False
 
     # Keyboard only: focus the control, open it, type the range, submit.
@@ -43,7 +43,7 @@ def test_manual_y_range_from_the_keyboard_survives_a_reload(viewer: Viewer) -> N
     assert axis["labels"][-1] == "50"
     assert query(page.url)["y.do"] == ["30,50"]
     assert "y.do=30,50" in page.url, "the range reads plainly in the link"
-    expect(control).to_have_accessible_name("Y range of Dissolved oxygen: fixed from 30.00 to 50.00; change")
+    expect(control).to_have_accessible_name("Y 30.00 \u2013 50.00: y range of Dissolved oxygen is fixed; change")
     expect(control).to_be_focused()
     # The other charts keep their automatic range.
     assert y_axis(page, "ph")["manual"] is False
