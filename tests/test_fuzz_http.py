@@ -90,6 +90,7 @@ HOSTILE_KEYS = ["nope", "TEMPERATURE", "temperature ", "..", "%", "/", "\x00", "
 ROUTE_PARAMS = {
     "/api/series/{key}/data": ("start", "end", "points"),
     "/api/series/{key}/stats": ("start", "end"),
+    "/api/data": ("start", "end", "points", "series"),
     "/api/export.csv": ("start", "end", "series", "layout"),
 }
 HOSTILE = {"start": HOSTILE_TIMES, "end": HOSTILE_TIMES, "points": HOSTILE_POINTS}
@@ -189,6 +190,12 @@ def test_data_answers_any_query_soundly(client: httpx.Client, key: str, query: d
 @given(key=keys, query=params(start=times, end=times))
 def test_stats_answers_any_query_soundly(client: httpx.Client, key: str, query: dict[str, Any]) -> None:
     ask(client, "/api/series/{key}/stats", query, key=key)
+
+
+@settings(FUZZ, max_examples=60)
+@given(query=params(start=times, end=times, points=points, series=series))
+def test_batch_data_answers_any_query_soundly(client: httpx.Client, query: dict[str, Any]) -> None:
+    ask(client, "/api/data", query)
 
 
 @settings(FUZZ, max_examples=60)
