@@ -91,7 +91,7 @@ export class Dashboard {
     });
 
     this.buildSeries();
-    this.live = new LiveConnection(boot.ws_path || "/ws", {
+    this.live = new LiveConnection(boot.ws_path || "ws", {
       subscription: () => this.subscription(),
       hello: (db) => this.onHello(db),
       append: (m) => this.onAppend(m),
@@ -154,7 +154,9 @@ export class Dashboard {
   async start(): Promise<void> {
     window.setInterval(() => this.tick(), 1000);
     window.setInterval(() => void this.refreshSeriesInfo(), SERIES_REFRESH_MS);
-    await this.refreshSeriesInfo();
+    // The page carries the series list as it was when served: no round trip before the first load.
+    if (this.boot.info?.length) this.applyInfos(this.boot.info);
+    else await this.refreshSeriesInfo();
     this.resolveWindow();
     this.applyWindowToCharts();
     this.renderWindow();
@@ -176,6 +178,10 @@ export class Dashboard {
       if (!this.ready) this.connection.unreachable();
       return;
     }
+    this.applyInfos(infos);
+  }
+
+  private applyInfos(infos: readonly SeriesInfo[]): void {
     for (const info of infos) {
       const s = this.series.get(info.key);
       if (s?.applyInfo(info) && this.ready) void this.loader.load([info.key]);
