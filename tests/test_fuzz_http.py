@@ -117,7 +117,10 @@ def ask(client: httpx.Client, route: str, params: dict[str, str], key: str = "te
     with server_errors() as errors:
         reply = client.get(path, params=params)
     content_type = reply.headers.get("content-type", "")
-    if "{key}" in route and (key in ("", ".", "..") or "/" in key):
+    if reply.request.url.path == "/api/data":
+        # "/api/series/../data": the client resolves the dot segments to another route.
+        assert_sound("/api/data", reply.status_code, content_type, reply.content, set(params))
+    elif "{key}" in route and (key in ("", ".", "..") or "/" in key):
         # Not one path segment: no route matches, and the 404 names no parameter.
         assert_sound("/no/route", reply.status_code, content_type, reply.content, ())
         assert reply.status_code == 404
