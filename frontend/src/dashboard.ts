@@ -145,22 +145,35 @@ export class Dashboard {
     // One time axis, under the bottom chart; the others keep its grid.
     this.order.forEach((s, i) => (s.chart.timeLabels = i === this.order.length - 1));
     fitPlotsToViewport(charts, this.order.length);
-    for (const s of this.order) {
-      s.chart.build();
-      s.chart.setOverlay({ kind: "loading", text: "Loading history…" });
-    }
+    for (const s of this.order) s.chart.setOverlay({ kind: "loading", text: "Loading history…" });
+  }
+
+  private buildCharts(): void {
+    for (const s of this.order) s.chart.build();
   }
 
   async start(): Promise<void> {
     window.setInterval(() => this.tick(), 1000);
     window.setInterval(() => void this.refreshSeriesInfo(), SERIES_REFRESH_MS);
     // The page carries the series list as it was when served: no round trip before the first load.
-    if (this.boot.info?.length) this.applyInfos(this.boot.info);
-    else await this.refreshSeriesInfo();
+    const infos = this.boot.info?.length ? this.boot.info : null;
+    if (infos) this.applyInfos(infos);
+    else {
+      this.buildCharts(); // drawn while the list is fetched
+      await this.refreshSeriesInfo();
+    }
     this.resolveWindow();
+    const loading = this.loader.load(this.order.map((s) => s.key));
+    if (infos) {
+      // Let api.ts send the windows' request (it gathers the calls made in one task, in a
+      // microtask) before building the charts: the server answers while they are built.
+      // No frame can be drawn in between (microtasks run first), so none sees an unbuilt chart.
+      await Promise.resolve();
+      this.buildCharts();
+    }
     this.applyWindowToCharts();
     this.renderWindow();
-    await this.loader.load(this.order.map((s) => s.key));
+    await loading;
     await Promise.all(this.order.map((s) => s.fillTile()));
     this.stats.schedule(0);
     this.status.update(this.order);
