@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 from contextlib import contextmanager
@@ -148,7 +149,10 @@ def main(argv: list[str] | None = None) -> int:
         )
     head = ("navigation → 4 charts drawn", "median ms", "p90 ms", "KB", "requests", "≤ 200 ms, ≤ 150 KB")
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    load = os.getloadavg()[0]
     print(f"\n{args.runs} runs each, {args.hours:g} h of history, headless Chromium on loopback")
+    # Times are CPU-bound (parsing, layout, drawing): say how busy the machine was.
+    print(f"load average over the last minute: {load:.1f} on {os.cpu_count()} CPUs")
     for row in [head, tuple("-" * w for w in widths), *rows]:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
     return 0 if ok else 1
