@@ -157,17 +157,14 @@ export class Dashboard {
     window.setInterval(() => void this.refreshSeriesInfo(), SERIES_REFRESH_MS);
     // The page carries the series list as it was when served: no round trip before the first load.
     const infos = this.boot.info?.length ? this.boot.info : null;
+    if (!infos) this.buildCharts(); // drawn while the list is fetched
     if (infos) this.applyInfos(infos);
-    else {
-      this.buildCharts(); // drawn while the list is fetched
-      await this.refreshSeriesInfo();
-    }
+    else await this.refreshSeriesInfo();
     this.resolveWindow();
     const loading = this.loader.load(this.order.map((s) => s.key));
     if (infos) {
-      // Let api.ts send the windows' request (it gathers the calls made in one task, in a
-      // microtask) before building the charts: the server answers while they are built.
-      // No frame can be drawn in between (microtasks run first), so none sees an unbuilt chart.
+      // Let api.ts send the request it gathers in a microtask, then build the charts while the
+      // server answers. No frame is drawn in between (microtasks run first): none sees an unbuilt chart.
       await Promise.resolve();
       this.buildCharts();
     }
