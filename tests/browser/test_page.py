@@ -301,3 +301,29 @@ def test_every_control_without_console_errors(browser: Browser, module_server: L
             loads(v, partial(page.keyboard.press, key))
         wait_ready(page)
         assert v.console.errors == [], f"JavaScript errors in the console: {v.console.errors}"
+
+
+def test_charts_load_one_by_one_when_the_shared_request_is_refused(browser: Browser, module_server: LiveServer) -> None:
+    # A refusal of /api/data may concern one series only (503: not loaded while the database
+    # is down): each series then asks alone, so each gets its own answer.
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, timezone_id="UTC")
+    try:
+        refused: list[str] = []
+
+        def refuse(route: Route) -> None:
+            refused.append(route.request.url)
+            route.fulfill(status=503, json={"error": "the database is unavailable"})
+
+        context.route("**/api/data?*", refuse)
+        page = context.new_page()
+        alone: list[str] = []
+        page.on("request", lambda r: alone.append(r.url) if "/api/series/" in r.url and "/data?" in r.url else None)
+        page.goto(module_server.url + "/")
+        wait_ready(page)
+        assert len(refused) == 1
+        assert sorted(u.split("/api/series/")[1].split("/")[0] for u in alone) == sorted(KEYS)
+        for key in KEYS:
+            assert canvas_has_ink(page, key)
+            assert page.evaluate(f"() => window.__dashboard.state('{key}')") == "ok"
+    finally:
+        context.close()
