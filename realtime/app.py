@@ -11,8 +11,8 @@ from typing import Any
 import anyio
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Mount, Route, WebSocketRoute
-from starlette.staticfiles import StaticFiles
 
 from realtime import messages
 from realtime.auth import Authenticator
@@ -28,7 +28,8 @@ from realtime.replay import Replays
 from realtime.security import FrontDoor
 from realtime.store import MemoryPolicy, Store
 from realtime.supervise import DEFAULT_POLICY, Policy, supervised
-from realtime.views import api, export, openapi, pages, signin, ws
+from realtime.views import api, batch, export, openapi, pages, signin, ws
+from realtime.views.assets import STATIC_DIR, Assets, Compression
 from realtime.views.handlers import exception_handlers
 
 __all__ = ["BackgroundTask", "create_app"]
@@ -124,17 +125,20 @@ def create_app(
         Route("/api/series", api.series_list),
         Route("/api/series/{key}/data", api.series_data),
         Route("/api/series/{key}/stats", api.series_stats),
+        Route("/api/data", batch.batch_data),
         Route("/api/export.csv", export.export_csv),
         Route("/openapi.json", openapi.openapi_json),
         WebSocketRoute("/ws", ws.websocket_endpoint),
-        Mount("/static", StaticFiles(directory=PACKAGE_DIR / "static", check_dir=False), name="static"),
+        Mount("/static", Assets(directory=STATIC_DIR, check_dir=False), name="static"),
     ]
     # -- access control and security (#9): see security.py ---------------------------
     if ctx.auth is not None and ctx.auth.has_form:
         routes += signin.routes()
     if metrics_server is None:
         routes.append(Route("/metrics", endpoint(ctx.metrics)))  # else only on METRICS_PORT
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=exception_handlers)
+    app = Starlette(
+        routes=routes, lifespan=lifespan, exception_handlers=exception_handlers, middleware=[Middleware(Compression)]
+    )
     # Starlette's trailing-slash redirect builds an absolute URL from Host: a 404 instead.
     app.router.redirect_slashes = False
     # The front door wraps the whole stack, server-error handler included.

@@ -10,6 +10,7 @@ drift apart. No other module reads ``os.environ``.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -47,6 +48,18 @@ def series_file(name: str, raw: str) -> tuple[SeriesSpec, ...]:
 
 
 _PORT = integer(1, 65535)
+_PATH_SEGMENT = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=:@%-]+", re.ASCII)
+
+
+def root_path(name: str, raw: str) -> str:
+    """``/a/b`` (a trailing slash dropped), or empty for none; plain URL path segments only."""
+    text = raw.strip().rstrip("/")
+    segments = text.split("/")
+    if text and (
+        segments[0] != "" or not all(_PATH_SEGMENT.fullmatch(x) and x not in (".", "..") for x in segments[1:])
+    ):
+        raise ConfigError(f"{name} must be a URL path such as /bioreactor, got {raw!r}")
+    return text
 
 
 @dataclass(frozen=True)
@@ -84,6 +97,16 @@ class Settings(AccessSettings):
         default="0.0.0.0", metadata=env("HOST", "address to listen on (`run-app --host` overrides)", text)
     )
     port: int = field(default=8888, metadata=env("PORT", "port to listen on (`run-app --port` overrides)", _PORT))
+    root_path: str = field(
+        default="",
+        metadata=env(
+            "ROOT_PATH",
+            "the path prefix under which a reverse proxy publishes the app (e.g. `/bioreactor`); the proxy may "
+            "strip it or pass it on. The page's own URLs are relative; this one is for redirects and the cookie",
+            root_path,
+            shown="(none)",
+        ),
+    )
     data_timezone: str = field(
         default="UTC",
         metadata=env(

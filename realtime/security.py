@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import re
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -42,14 +43,16 @@ from realtime.metrics import Metrics
 from realtime.netparse import normalize_origin
 from realtime.peer import PEER_KEY, Peer, header, resolve
 
-__all__ = ["MAX_TARGET", "PUBLIC", "FrontDoor", "security_headers"]
+__all__ = ["MAX_TARGET", "PUBLIC", "FrontDoor", "is_public", "security_headers"]
 
 log = logging.getLogger(__name__)
 
 # Longest request target (path and query) served; the app's own URLs are far shorter.
 MAX_TARGET = 8192
-# Open without a user: the health checks (for orchestrators) and what the sign-in page needs.
-PUBLIC = frozenset({"/healthz", "/readyz", "/signin", "/signout", "/static/app.css", "/static/signin.css"})
+# Open without a user: the health checks (for orchestrators) and what the sign-in page needs,
+# its styles included (under the build's content-hashed names, see views/assets.py).
+PUBLIC = frozenset({"/healthz", "/readyz", "/signin", "/signout"})
+_PUBLIC_STYLES = re.compile(r"/static/(app|signin)(-[A-Z0-9]{8})?\.css")
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _REALM = b'Basic realm="Bioreactor dashboard", charset="UTF-8"'
 
@@ -90,6 +93,11 @@ def security_headers(settings: Settings) -> list[tuple[bytes, bytes]]:
     return headers
 
 
+def is_public(path: str) -> bool:
+    """Served without a user."""
+    return path in PUBLIC or _PUBLIC_STYLES.fullmatch(path) is not None
+
+
 def _json(status: int, error: str, parameter: str | None = None, **extra: Any) -> Refusal:
     body: dict[str, Any] = {"error": error}
     if parameter is not None:
@@ -114,12 +122,15 @@ class FrontDoor:
         self.trusted = settings.trusted_proxies
         self.allowed_origins = frozenset(settings.allowed_origins)
         self.headers = security_headers(settings)
+        self.root = settings.root_path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
+        if self.root:
+            scope = _strip_root(scope, self.root)
         peer = resolve(scope, self.trusted)
         scope[PEER_KEY] = peer
         status = 0
@@ -142,7 +153,7 @@ class FrontDoor:
         token, rid_token = current_user.set(None), current_request.set(rid)
         try:
             refusal = self._refuse(scope, peer)
-            if refusal is None and self.auth is not None and scope["path"] not in PUBLIC:
+            if refusal is None and self.auth is not None and not is_public(scope["path"]):
                 refusal = await self._admit(self.auth, scope, peer)
             if refusal is None:
                 await self.app(scope, receive, respond)
@@ -173,6 +184,9 @@ class FrontDoor:
         query = scope.get("query_string", b"")
         if len(scope.get("raw_path", b"")) + len(query) + (1 if query else 0) > MAX_TARGET:
             return _json(414, f"the request target is longer than {MAX_TARGET} bytes", "url")
+        if scope["path"] == "" and scope["type"] == "http":
+            # ROOT_PATH itself, passed on unstripped: its page is at ROOT_PATH/, where relative URLs resolve.
+            return 308, {}, [(b"location", f"{self.root}/".encode("ascii")), (b"cache-control", b"no-store")]
         origin = header(scope["headers"], b"origin")
         if origin is not None and (scope["type"] == "websocket" or scope["method"] not in _SAFE_METHODS):
             normal = normalize_origin(origin)
@@ -225,7 +239,7 @@ class FrontDoor:
             if scope.get("query_string"):
                 target += "?" + scope["query_string"].decode("latin-1")
             # Relative, never built from Host: a forged Host cannot send the browser elsewhere.
-            location = "/signin" if target == "/" else "/signin?next=" + quote(target, safe="")
+            location = self.root + ("/signin" if target == "/" else "/signin?next=" + quote(target, safe=""))
             return 303, {}, [(b"location", location.encode("ascii")), (b"cache-control", b"no-store")]
         return self._unauthorized(auth, scope, "sign-in required")
 
@@ -236,6 +250,16 @@ class FrontDoor:
         if auth.has_form and mode in (None, "navigate"):
             refusal[2].append((b"www-authenticate", _REALM))
         return refusal
+
+
+def _strip_root(scope: Scope, root: str) -> Scope:
+    """The request as the routes know it: a proxy that passes ``ROOT_PATH`` on is as one that strips it."""
+    path: str = scope["path"]
+    if path != root and not path.startswith(root + "/"):
+        return scope
+    raw: bytes = scope.get("raw_path") or path.encode("latin-1")
+    prefix = root.encode("latin-1")
+    return {**scope, "path": path[len(root) :], "raw_path": raw[len(prefix) :] if raw.startswith(prefix) else raw}
 
 
 def _let_in(scope: Scope, who: Identity) -> None:

@@ -196,6 +196,9 @@ def test_rest_answers_match_their_schemas(server: LiveServer) -> None:
         valid("series-stats", get(server, f"/api/series/{key}/stats", **params).json())
     # The windows above reach every optional shape of the answer.
     assert seen == {"M4", "raw", "gaps", "before", "no window", "fractional"}
+    batch = get(server, "/api/data", start=start, end=end, points=50).json()
+    valid("series-data-batch", batch)
+    assert list(batch["series"]) == KEYS
 
 
 @pytest.mark.parametrize(
@@ -209,6 +212,11 @@ def test_rest_answers_match_their_schemas(server: LiveServer) -> None:
         ("/api/series/nope/stats", 404, "key"),
         ("/api/export.csv?series=temperature,nope", 404, "series"),
         ("/api/export.csv?layout=tall", 400, "layout"),
+        ("/api/data?series=temperature,nope", 404, "series"),
+        ("/api/data?series=temperature,,ph", 400, "series"),
+        ("/api/data?points=1", 400, "points"),
+        ("/api/data?start=yesterday", 400, "start"),
+        ("/api/data?end=2026-13-01", 400, "end"),
         ("/api/series?pad=" + "x" * 9000, 414, "url"),
         ("/no/such/route", 404, None),
         ("/static/no-such-file.js", 404, None),

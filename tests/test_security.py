@@ -12,6 +12,7 @@ from websockets.sync.client import connect
 
 from realtime.security import MAX_TARGET
 from realtime.serving import MAX_HEAD
+from realtime.views.assets import asset_urls
 from tests.support.http import raw_exchange, request
 from tests.support.pg import TestDb
 from tests.support.server import LiveServer, serve
@@ -41,7 +42,9 @@ def refused(url: str, **options: object) -> int:
     return caught.value.response.status_code
 
 
-@pytest.mark.parametrize("path", ["/", "/api/series", "/api/series/nope/data", "/static/app.js", "/healthz"])
+@pytest.mark.parametrize(
+    "path", ["/", "/api/series", "/api/series/nope/data", "/" + asset_urls()["app.js"], "/static/nope.js", "/healthz"]
+)
 def test_every_response_carries_the_security_headers(server: LiveServer, path: str) -> None:
     reply = request(server.port, path)
     assert reply.status in (200, 404)

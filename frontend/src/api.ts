@@ -1,6 +1,7 @@
-// REST client for the routes in docs/contract.md.
+// REST client for the routes in docs/contract.md. Every URL is relative to the
+// page, so the dashboard works under any path prefix a reverse proxy gives it.
 
-import type { SeriesData, SeriesInfo, SeriesStats } from "./types";
+import type { SeriesData, SeriesDataBatch, SeriesInfo, SeriesStats } from "./types";
 
 export class ApiError extends Error {
   constructor(
@@ -55,9 +56,28 @@ function query(params: Record<string, string | number | undefined>): string {
 }
 
 export function listSeries(signal?: AbortSignal): Promise<SeriesInfo[]> {
-  return getJson<SeriesInfo[]>("/api/series", signal);
+  return getJson<SeriesInfo[]>("api/series", signal);
 }
 
+/** One caller of seriesData, waiting for its series' part of a shared request. */
+interface Waiting {
+  key: string;
+  signal: AbortSignal | undefined;
+  resolve(d: SeriesData): void;
+  reject(err: unknown): void;
+}
+
+/** Calls made in the same task for the same window, by query: sent together as one /api/data. */
+const pending = new Map<string, Waiting[]>();
+
+function aborted(): DOMException {
+  return new DOMException("The request was aborted", "AbortError");
+}
+
+/**
+ * A window of one series. The charts ask for theirs together (one call per series in
+ * the same task): those calls become a single GET /api/data, one round trip for all.
+ */
 export function seriesData(
   key: string,
   start: number,
@@ -66,17 +86,67 @@ export function seriesData(
   signal?: AbortSignal,
 ): Promise<SeriesData> {
   const q = query({ start: Math.floor(start), end: Math.ceil(end), points: Math.max(1, Math.round(points)) });
-  return getJson<SeriesData>(`/api/series/${encodeURIComponent(key)}/data?${q}`, signal);
+  return new Promise<SeriesData>((resolve, reject) => {
+    if (signal?.aborted) return reject(aborted());
+    let group = pending.get(q);
+    if (!group) {
+      const waiting: Waiting[] = (group = []);
+      pending.set(q, waiting);
+      queueMicrotask(() => {
+        pending.delete(q);
+        void send(q, waiting);
+      });
+    }
+    group.push({ key, signal, resolve, reject });
+    signal?.addEventListener("abort", () => reject(aborted()), { once: true });
+  });
+}
+
+function one(w: Waiting, q: string): void {
+  getJson<SeriesData>(`api/series/${encodeURIComponent(w.key)}/data?${q}`, w.signal).then(w.resolve, w.reject);
+}
+
+async function send(q: string, group: Waiting[]): Promise<void> {
+  const waiting = group.filter((w) => !w.signal?.aborted);
+  const keys = [...new Set(waiting.map((w) => w.key))];
+  if (keys.length === 0) return;
+  if (keys.length === 1) {
+    for (const w of waiting) one(w, q);
+    return;
+  }
+  // The shared request is dropped only when every caller has given up on it.
+  const ctl = new AbortController();
+  let left = waiting.length;
+  for (const w of waiting) w.signal?.addEventListener("abort", () => --left === 0 && ctl.abort(), { once: true });
+  let batch: SeriesDataBatch;
+  try {
+    batch = await getJson<SeriesDataBatch>(`api/data?${query({ series: keys.join(",") })}&${q}`, ctl.signal);
+  } catch (err) {
+    if (isAbort(err)) return; // each caller was told when its own signal fired
+    if (err instanceof TypeError) {
+      for (const w of waiting) w.reject(err); // no answer at all: the server cannot be reached
+      return;
+    }
+    // A refusal may concern one series only (503: not loaded while the database is down):
+    // each asks alone, so each gets its own answer.
+    for (const w of waiting) one(w, q);
+    return;
+  }
+  for (const w of waiting) {
+    const d = batch.series[w.key];
+    if (d) w.resolve(d);
+    else w.reject(new ApiError(502, `the answer holds no window for ${w.key}`));
+  }
 }
 
 export function seriesStats(key: string, start: number, end: number, signal?: AbortSignal): Promise<SeriesStats> {
   const q = query({ start: Math.floor(start), end: Math.ceil(end) });
-  return getJson<SeriesStats>(`/api/series/${encodeURIComponent(key)}/stats?${q}`, signal);
+  return getJson<SeriesStats>(`api/series/${encodeURIComponent(key)}/stats?${q}`, signal);
 }
 
 /** URL of the CSV export of exactly [start, end] (inclusive) for the given series. */
 export function exportUrl(start: number, end: number, series: readonly string[]): string {
-  return `/api/export.csv?${query({
+  return `api/export.csv?${query({
     start: Math.floor(start),
     end: Math.ceil(end),
     series: series.join(","),

@@ -93,7 +93,7 @@ export class Dashboard {
     });
 
     this.buildSeries();
-    this.live = new LiveConnection(boot.ws_path || "/ws", {
+    this.live = new LiveConnection(boot.ws_path || "ws", {
       subscription: () => this.subscription(),
       hello: (db) => this.onHello(db),
       append: (m) => this.onAppend(m),
@@ -150,20 +150,32 @@ export class Dashboard {
     // One time axis, under the bottom chart; the others keep its grid.
     this.order.forEach((s, i) => (s.chart.timeLabels = i === this.order.length - 1));
     fitPlotsToViewport(charts, this.order.length);
-    for (const s of this.order) {
-      s.chart.build();
-      s.chart.setOverlay({ kind: "loading", text: "Loading history…" });
-    }
+    for (const s of this.order) s.chart.setOverlay({ kind: "loading", text: "Loading history…" });
+  }
+
+  private buildCharts(): void {
+    for (const s of this.order) s.chart.build();
   }
 
   async start(): Promise<void> {
     window.setInterval(() => this.tick(), 1000);
     window.setInterval(() => void this.refreshSeriesInfo(), SERIES_REFRESH_MS);
-    await this.refreshSeriesInfo();
+    // The page carries the series list as it was when served: no round trip before the first load.
+    const infos = this.boot.info?.length ? this.boot.info : null;
+    if (!infos) this.buildCharts(); // drawn while the list is fetched
+    if (infos) this.applyInfos(infos);
+    else await this.refreshSeriesInfo();
     this.resolveWindow();
+    const loading = this.loader.load(this.order.map((s) => s.key));
+    if (infos) {
+      // Let api.ts send the request it gathers in a microtask, then build the charts while the
+      // server answers. No frame is drawn in between (microtasks run first): none sees an unbuilt chart.
+      await Promise.resolve();
+      this.buildCharts();
+    }
     this.applyWindowToCharts();
     this.renderWindow();
-    await this.loader.load(this.order.map((s) => s.key));
+    await loading;
     await Promise.all(this.order.map((s) => s.fillTile()));
     this.stats.schedule(0);
     this.status.update(this.order);
@@ -181,6 +193,10 @@ export class Dashboard {
       if (!this.ready) this.connection.unreachable();
       return;
     }
+    this.applyInfos(infos);
+  }
+
+  private applyInfos(infos: readonly SeriesInfo[]): void {
     for (const info of infos) {
       const s = this.series.get(info.key);
       if (s?.applyInfo(info) && this.ready) void this.loader.load([info.key]);

@@ -41,9 +41,13 @@ export class LiveConnection {
     this.connect();
   }
 
+  /** The path is relative to the page (boot's "ws"), so the feed follows the page under any prefix. */
   private url(): string {
-    const proto = location.protocol === "https:" ? "wss:" : "ws:";
-    return `${proto}//${location.host}${this.path.startsWith("/") ? "" : "/"}${this.path}`;
+    const url = new URL(this.path, document.baseURI);
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    url.search = "";
+    url.hash = "";
+    return url.href;
   }
 
   private connect(): void {

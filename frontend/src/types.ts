@@ -28,6 +28,8 @@ export interface Boot {
   max_points: number;
   data_timezone: string;
   series: BootSeries[];
+  /** What GET /api/series answered when the page was made. */
+  info: SeriesInfo[];
 }
 
 export type SeriesState = "ok" | "empty" | "missing" | "error" | "loading";
@@ -69,6 +71,11 @@ export interface SeriesData {
   seq: number;
   state: SeriesState;
   count: number;
+}
+
+/** GET /api/data: several series' windows, by key, each as /api/series/{key}/data answers it. */
+export interface SeriesDataBatch {
+  series: Record<string, SeriesData>;
 }
 
 export interface SeriesStats {

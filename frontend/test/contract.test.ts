@@ -21,12 +21,13 @@ const typesFile = join(frontend, "src", "types.ts");
 const load = createRequire(join(frontend, "package.json"));
 
 const WS_TYPES = ["hello", "append", "status", "resync", "heartbeat", "error"];
-const SCHEMAS = ["series-info", "series-data", "series-stats", "boot", "ws-message", ...WS_TYPES.map((t) => `ws-${t}`)];
+const SCHEMAS = ["series-info", "series-data", "series-data-batch", "series-stats", "boot", "ws-message", ...WS_TYPES.map((t) => `ws-${t}`)];
 
 // [what, generated type, hand-written type]
 const PAIRS: [string, string, string][] = [
   ["GET /api/series item", 'G["series-info"]', "H.SeriesInfo"],
   ["GET /api/series/{key}/data", 'G["series-data"]', "H.SeriesData"],
+  ["GET /api/data", 'G["series-data-batch"]', "H.SeriesDataBatch"],
   ["GET /api/series/{key}/stats", 'G["series-stats"]', "H.SeriesStats"],
   ["the page's boot JSON", 'G["boot"]', "H.Boot"],
   ...WS_TYPES.map((t): [string, string, string] => [`ws ${t}`, `G["ws-${t}"]`, `Extract<H.ServerMessage, { type: "${t}" }>`]),

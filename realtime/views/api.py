@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -16,45 +17,29 @@ from realtime.params import parse_points, parse_window
 from realtime.rows import Rows, empty_rows
 from realtime.series import SeriesSpec
 from realtime.store import SeriesData
-from realtime.times import format_iso, wire_ms, wire_ms1
+from realtime.times import wire_ms, wire_ms1
 from realtime.views.responses import JSON
+from realtime.views.seriesinfo import describe, series_infos
 
-__all__ = ["describe", "series_data", "series_list", "series_stats"]
-
-
-def describe(ctx: Context, spec: SeriesSpec, series: SeriesData) -> dict[str, Any]:
-    cadence = series.cadence()
-    rules = thresholds(spec, ctx.settings, cadence)
-    return {
-        "key": spec.key,
-        "table": spec.table,
-        "name": spec.name,
-        "unit": spec.unit,
-        "first": format_iso(series.first),
-        "last": format_iso(series.newest),
-        "count": series.count,
-        "state": series.state,
-        "error": series.error,
-        "interval_ms": round(cadence.median_us / 1000, 3) if cadence.median_us else None,
-        "gap_ms": rules.gap_us / 1000,
-        "stale_after_ms": rules.stale_us / 1000,
-        "interpolation": rules.interpolation,
-        "low": spec.low,
-        "high": spec.high,
-        "seq": series.seq,
-    }
+__all__ = ["describe", "series_data", "series_list", "series_stats", "window_data"]
 
 
 async def series_list(request: Request) -> Response:
-    ctx = context(request)
-    return JSON([describe(ctx, spec, ctx.store[spec.key]) for spec in ctx.settings.series])
+    return JSON(series_infos(context(request)))
 
 
 async def series_data(request: Request) -> Response:
     started = time.perf_counter()
     ctx = context(request)
     spec, series = lookup(ctx, request.path_params["key"])
-    q = request.query_params
+    response = JSON(await window_data(ctx, spec, series, request.query_params))
+    # Time spent serving, JSON encoding included; the benchmark reads it.
+    response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.2f}"
+    return response
+
+
+async def window_data(ctx: Context, spec: SeriesSpec, series: SeriesData, q: Mapping[str, str]) -> dict[str, Any]:
+    """The body of ``/api/series/{key}/data`` for one series (``/api/data`` answers several)."""
     ctx.history.check_loaded(spec)
     points = parse_points(q.get("points"), ctx.settings.default_points, ctx.settings.max_points)
     window = parse_window(q.get("start"), q.get("end"), series.newest)
@@ -62,7 +47,7 @@ async def series_data(request: Request) -> Response:
     body: dict[str, Any] = {"key": spec.key, "state": series.state, "seq": series.seq, "gap_ms": gap_us / 1000}
     if window is None:
         body.update(start=None, end=None, t=[], v=[], gaps=[], before=None, downsampled=False, count=0)
-        return JSON(body)
+        return body
     start, end = window
     # Snapshot seq before any await: the rows below are at least this fresh.
     seq = series.seq
@@ -89,10 +74,7 @@ async def series_data(request: Request) -> Response:
         downsampled=int(t.size) < n,
         count=n,
     )
-    response = JSON(body)
-    # Time spent serving, JSON encoding included; the benchmark reads it.
-    response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.2f}"
-    return response
+    return body
 
 
 def _value(x: float) -> float | None:

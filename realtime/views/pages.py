@@ -10,22 +10,20 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from realtime.auth import identity
-from realtime.context import PACKAGE_DIR, Context, context
+from realtime.context import Context, context
+from realtime.views.assets import asset_urls
 from realtime.views.responses import JSON
+from realtime.views.seriesinfo import series_infos
 
 __all__ = ["healthz", "index", "readyz"]
-
-
-def _asset_version() -> str:
-    js = PACKAGE_DIR / "static" / "app.js"
-    return str(int(js.stat().st_mtime)) if js.exists() else "0"
 
 
 def boot(ctx: Context) -> dict[str, object]:
     s = ctx.settings
     return {
         "demo": s.demo,
-        "ws_path": "/ws",
+        # Relative to the page, like every URL it uses: it works under any path prefix (ROOT_PATH).
+        "ws_path": "ws",
         "default_points": s.default_points,
         "max_points": s.max_points,
         "data_timezone": s.data_timezone,
@@ -33,6 +31,8 @@ def boot(ctx: Context) -> dict[str, object]:
             {"key": x.key, "name": x.name, "unit": x.unit, "low": x.low, "high": x.high, "stale_after": x.stale_after}
             for x in s.series
         ],
+        # What /api/series answers now: the page need not ask before loading the charts.
+        "info": series_infos(ctx),
     }
 
 
@@ -47,12 +47,12 @@ async def index(request: Request) -> Response:
         )
     # No "<" at all inside the <script>: "</script" would end it early, and "<!--<script" (a series
     # name from SERIES_FILE, say) would swallow the rest of the page. \u003c is the same JSON string.
-    boot_json = orjson.dumps(boot(ctx)).decode().replace("<", "\\u003c")
+    boot_json = orjson.dumps(boot(ctx), option=orjson.OPT_SERIALIZE_NUMPY).decode().replace("<", "\\u003c")
     who = identity(request)
     html = template.render(
         boot_json=boot_json,
         demo=ctx.settings.demo,
-        asset_version=_asset_version(),
+        assets=asset_urls(),
         user=who.user if who else None,
         signout=who is not None and who.via == "session",
     )

@@ -1,9 +1,10 @@
 """The sign-in page, its form and sign-out; routed only when ``AUTH_USERS_FILE`` is set.
 
-A plain server-rendered form (no script), posted to ``/signin``. On success the
-browser gets a signed session cookie (HttpOnly, SameSite=Lax, Secure whenever
-the browser would keep it: over HTTPS, and on localhost) and a relative
-redirect to where it was going. The front door has already refused posts from
+A plain server-rendered form (no script), posted to ``signin`` (relative, so the
+page works under ``ROOT_PATH``). On success the browser gets a signed session
+cookie (HttpOnly, SameSite=Lax, Secure whenever the browser would keep it: over
+HTTPS, and on localhost) for ``ROOT_PATH`` and a redirect, never built from
+``Host``, to where it was going. The front door has already refused posts from
 foreign origins (login CSRF). Failed sign-ins count against the client's
 address; past ``AUTH_MAX_FAILURES`` in 5 minutes the form answers 429.
 """
@@ -20,9 +21,10 @@ from starlette.routing import BaseRoute, Route
 
 from realtime.accesslog import current_user
 from realtime.auth import SESSION_COOKIE, Authenticator
-from realtime.context import PACKAGE_DIR, context
+from realtime.context import context
 from realtime.errors import ApiError
 from realtime.peer import Peer, is_loopback, peer_of
+from realtime.views.assets import asset_urls
 
 __all__ = ["routes", "safe_next"]
 
@@ -60,9 +62,9 @@ def _cookie_secure(peer: Peer) -> bool:
     return peer.secure or is_loopback(peer.host)
 
 
-def _asset_version() -> str:
-    css = PACKAGE_DIR / "static" / "app.css"
-    return str(int(css.stat().st_mtime)) if css.exists() else "0"
+def _root(request: Request) -> str:
+    """``ROOT_PATH``: what redirects and the cookie path start with (the routes see paths without it)."""
+    return context(request).settings.root_path
 
 
 def _render(
@@ -78,7 +80,7 @@ def _render(
         error=error,
         user=user,
         insecure=not _cookie_secure(peer),
-        asset_version=_asset_version(),
+        assets=asset_urls(),
     )
     return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
 
@@ -87,7 +89,7 @@ async def page(request: Request) -> Response:
     next_path = safe_next(request.query_params.get("next"))
     token = request.cookies.get(SESSION_COOKIE)
     if token and _auth(request).session_user(token) is not None:
-        return RedirectResponse(next_path, status_code=303)
+        return RedirectResponse(_root(request) + next_path, status_code=303)
     return _render(request, next_path)
 
 
@@ -136,12 +138,12 @@ async def submit(request: Request) -> Response:
         return _render(request, next_path, status=401, error="Wrong user name or password.", user=user)
     current_user.set(user)  # the access line of this post names who signed in
     log.info("signed in: %s from %s", user, peer.client)
-    response = RedirectResponse(next_path, status_code=303)
+    response = RedirectResponse(_root(request) + next_path, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         auth.issue_session(user),
         max_age=int(auth.lifetime),
-        path="/",
+        path=_root(request) or "/",
         secure=_cookie_secure(peer),
         httponly=True,
         samesite="lax",
@@ -153,8 +155,12 @@ async def signout(request: Request) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         _auth(request).revoke(token)
-    response = RedirectResponse("/signin", status_code=303)
+    response = RedirectResponse(_root(request) + "/signin", status_code=303)
     response.delete_cookie(
-        SESSION_COOKIE, path="/", secure=_cookie_secure(peer_of(request.scope)), httponly=True, samesite="lax"
+        SESSION_COOKIE,
+        path=_root(request) or "/",
+        secure=_cookie_secure(peer_of(request.scope)),
+        httponly=True,
+        samesite="lax",
     )
     return response

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from functools import partial
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import Browser, Route, expect
@@ -52,7 +53,7 @@ def test_charts_show_loading_while_history_is_fetched(browser: Browser, module_s
         def hold(route: Route) -> None:
             held.append(route)
 
-        context.route("**/api/series/*/data?*", hold)
+        context.route("**/data?*", hold)
         page = context.new_page()
         page.goto(module_server.url + "/")
         page.wait_for_function("() => window.__dashboard && window.__dashboard.loading")
@@ -62,10 +63,12 @@ def test_charts_show_loading_while_history_is_fetched(browser: Browser, module_s
             expect(overlay).to_have_text("Loading history…")
         assert page.evaluate("() => window.__dashboard.ready") is False
         for _ in range(100):  # the route handler runs while Playwright is called: poll it
-            if len(held) == len(KEYS):
+            if held:
                 break
             page.wait_for_timeout(50)
-        assert len(held) == len(KEYS)
+        # Every chart's window in one request, the page's series list in the page itself.
+        assert [r.request.url.split("?")[0] for r in held] == [module_server.url + "/api/data"]
+        assert parse_qs(urlsplit(held[0].request.url).query)["series"] == [",".join(KEYS)]
         for route in held:
             route.continue_()
         wait_ready(page)
@@ -92,7 +95,8 @@ def test_refresh_reloads_without_page_navigation(viewer: Viewer) -> None:
     loads(v, page.get_by_test_id("refresh").click)
 
     data = [u for u in requests if "/data?" in u]
-    assert {u.split("/api/series/")[1].split("/")[0] for u in data} == set(KEYS), "every chart is reloaded"
+    assert len(data) == 1, "one request for every chart"
+    assert parse_qs(urlsplit(data[0]).query)["series"] == [",".join(KEYS)], "every chart is reloaded"
     assert all(f"start={window[0]}&end={window[1]}" in u for u in data), "the same window is reloaded"
     assert v.window == window
     assert navigations == []
@@ -299,3 +303,29 @@ def test_every_control_without_console_errors(browser: Browser, module_server: L
             loads(v, partial(page.keyboard.press, key))
         wait_ready(page)
         assert v.console.errors == [], f"JavaScript errors in the console: {v.console.errors}"
+
+
+def test_charts_load_one_by_one_when_the_shared_request_is_refused(browser: Browser, module_server: LiveServer) -> None:
+    # A refusal of /api/data may concern one series only (503: not loaded while the database
+    # is down): each series then asks alone, so each gets its own answer.
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, timezone_id="UTC")
+    try:
+        refused: list[str] = []
+
+        def refuse(route: Route) -> None:
+            refused.append(route.request.url)
+            route.fulfill(status=503, json={"error": "the database is unavailable"})
+
+        context.route("**/api/data?*", refuse)
+        page = context.new_page()
+        alone: list[str] = []
+        page.on("request", lambda r: alone.append(r.url) if "/api/series/" in r.url and "/data?" in r.url else None)
+        page.goto(module_server.url + "/")
+        wait_ready(page)
+        assert len(refused) == 1
+        assert sorted(u.split("/api/series/")[1].split("/")[0] for u in alone) == sorted(KEYS)
+        for key in KEYS:
+            assert canvas_has_ink(page, key)
+            assert page.evaluate(f"() => window.__dashboard.state('{key}')") == "ok"
+    finally:
+        context.close()

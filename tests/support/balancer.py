@@ -66,3 +66,45 @@ def _answers(url: str) -> bool:
         return httpx.get(url + "/healthz", timeout=1).status_code == 200
     except httpx.TransportError:
         return False
+
+
+PREFIXED = """
+global
+    maxconn 200
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 60s
+    timeout server 60s
+    timeout tunnel 1h
+frontend site
+    bind 127.0.0.1:{port}
+    # The site's other pages would be here; the dashboard is published under {prefix}/.
+    http-request redirect location {prefix}/ code 301 if {{ path {prefix} }}
+    use_backend dashboard if {{ path_beg {prefix}/ }}
+backend dashboard
+    # Strip the prefix: the app sees /, /api/..., /ws (ROOT_PATH tells it the prefix).
+    http-request replace-path {prefix}(/.*) \\1
+    server app 127.0.0.1:{app_port}
+"""
+
+
+@contextmanager
+def prefixed_proxy(app_port: int, prefix: str) -> Iterator[str]:
+    """HAProxy on a free port publishing the app at ``prefix``/ and stripping the prefix; yields its base URL."""
+    if shutil.which(HAPROXY) is None:
+        pytest.fail(f"{HAPROXY} is missing: install Debian's haproxy package (apt-get install haproxy)")
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = Path(tmp) / "haproxy.cfg"
+        cfg.write_text(PREFIXED.format(port=port, prefix=prefix, app_port=app_port))
+        log = (Path(tmp) / "haproxy.log").open("wb")
+        proc = subprocess.Popen([HAPROXY, "-db", "-f", str(cfg)], stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_until(lambda: _answers(url + prefix), timeout=15)
+            yield url
+        finally:
+            proc.terminate()
+            proc.wait(10)
+            log.close()

@@ -45,6 +45,7 @@ ROUTES: dict[str, str | None] = {
     "/api/series": "series-list",
     "/api/series/{key}/data": "series-data",
     "/api/series/{key}/stats": "series-stats",
+    "/api/data": "series-data-batch",
     "/api/export.csv": None,
     "/static/{path}": None,
     "/no/route": None,
@@ -65,7 +66,7 @@ def assert_sound(route: str, status: int, content_type: str, body: bytes, given:
             assert parameter in given, f"400 from {route} names {parameter!r}, not one of {sorted(given)}"
         elif status == 404 and route.startswith("/api/series/"):
             assert parameter == "key", shown
-        elif status == 404 and route == "/api/export.csv":
+        elif status == 404 and route in ("/api/export.csv", "/api/data"):
             assert parameter == "series", shown
         elif status == 414:
             assert parameter == "url", shown
@@ -75,7 +76,8 @@ def assert_sound(route: str, status: int, content_type: str, body: bytes, given:
     if name is not None:
         answer = json.loads(body)
         quick_check(name, answer)
-        _window(answer)
+        for window in answer["series"].values() if route == "/api/data" else [answer]:
+            _window(window)
     elif route == "/api/export.csv" and status == 200:
         assert content_type.startswith("text/csv"), content_type
         head = body.split(b"\r\n", 1)[0]
