@@ -345,15 +345,11 @@ export class Dashboard {
     return { since, seq };
   }
 
+  /** What we missed while away (from a restarted server too) comes as the replay, or as `resync`. */
   private onHello(db: DbStatus): void {
     this.connection.setDb(db, true);
     // Back after the server was unreachable: load what failed.
-    if (this.order.some((s) => s.state === "error" || s.unreachable)) {
-      this.refresh();
-      return;
-    }
-    // What we missed while away (a restarted server included: its seqs start
-    // above any we hold) comes as the replay, or as `resync` after subscribe.
+    if (this.order.some((s) => s.state === "error" || s.unreachable)) this.refresh();
   }
 
   private onAppend(m: AppendMessage): void {
