@@ -37,14 +37,33 @@ def m4_indices(t: I64, v: F64, columns: int, *, has_nulls: bool) -> I64:
     return np.unique(idx)
 
 
-def gap_starts(t: I64, gap_us: int, limit: int) -> I64:
-    """Indices i where t[i+1] - t[i] > gap_us: real outages, at most ``limit`` (the longest)."""
+def gap_starts(t: I64, gap_us: int, limit: int, *, known: tuple[I64, I64] | None = None) -> I64:
+    """Indices i where t[i+1] - t[i] > gap_us: real outages, at most ``limit`` (the longest).
+
+    ``known`` are the (from, to) times of those outages when the store's gap
+    index has them (``SeriesData.long_gaps``): then no pass over ``t`` is made.
+    """
+    if known is not None:
+        s, e = known
+        chosen = _longest(e - s, limit)
+        s, e = s[chosen], e[chosen]
+        idx: I64 = np.searchsorted(t, s, "right") - 1
+        # The index describes the store's rows; check that ``t`` is a window of those same rows.
+        inside = idx.size == 0 or (int(idx[0]) >= 0 and int(idx[-1]) + 1 < t.size)
+        if inside and np.array_equal(t[idx], s) and np.array_equal(t[idx + 1], e):
+            return idx
     d = np.diff(t)
-    idx: I64 = np.flatnonzero(d > gap_us)
-    if idx.size > limit:
-        # Too many to draw each: the longest ones are the ones a reader sees.
-        idx = np.sort(idx[np.argpartition(d[idx], -limit)[-limit:]])
-    return idx
+    idx = np.flatnonzero(d > gap_us)
+    return idx[_longest(d[idx], limit)]
+
+
+def _longest(lengths: I64, limit: int) -> I64:
+    """Positions (in order) of the ``limit`` longest; the earliest win ties, so the choice is reproducible."""
+    if lengths.size <= limit:
+        return np.arange(lengths.size, dtype=np.int64)
+    # Too many to draw each: the longest ones are the ones a reader sees.
+    chosen: I64 = np.sort(np.argsort(-lengths, kind="stable")[:limit])
+    return chosen
 
 
 def m4(rows: Rows, columns: int, *, has_nulls: bool = True, keep: I64 | None = None) -> Rows:

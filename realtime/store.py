@@ -16,7 +16,8 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from realtime.cadence import Cadence, measure
+from realtime.cadence import FLOOR_US, Cadence, measure
+from realtime.gapindex import GapIndex
 from realtime.rows import F64, I64, Rows
 
 __all__ = ["Batch", "MemoryPolicy", "SeriesData", "SeriesState", "Store"]
@@ -77,6 +78,8 @@ class SeriesData:
         # Rows taken in (loads and merges), and of them those merged behind the newest: for /metrics.
         self.ingested = 0
         self.late_rows = 0
+        # Intervals longer than any derived outage threshold's floor: /data's gaps without a scan.
+        self.gaps = GapIndex(FLOOR_US)
 
     # -- views -----------------------------------------------------------
     @property
@@ -122,6 +125,15 @@ class SeriesData:
         i = int(np.searchsorted(t, since, "right"))
         return t[i:].copy(), self.v[i:].copy()
 
+    def long_gaps(self, start: int, end: int, gap_us: int) -> tuple[I64, I64] | None:
+        """The (from, to) times of silences longer than ``gap_us`` inside ``[start, end]``;
+        None when the index cannot tell (a threshold below its floor, rows not all here)."""
+        if gap_us < self.gaps.floor_us or not self.covers(start):
+            return None
+        s, e = self.gaps.within(start, end)
+        keep = e - s > gap_us
+        return s[keep], e[keep]
+
     def values_at(self, t0: int) -> F64:
         i0, i1 = self.bounds(t0, t0)
         return self.v[i0:i1]
@@ -154,6 +166,7 @@ class SeriesData:
             self._v[:n] = v
         self._off, self.n = 0, n
         self.ingested += n
+        self.gaps.rebuild(self.t)
         self.covered_from = covered_from
         self.rows_before = rows_before
         self.first_db = first
@@ -196,6 +209,7 @@ class SeriesData:
         if not late:
             self._t[end : end + k] = t
             self._v[end : end + k] = v
+            self.gaps.extend(t, after=newest)
         else:
             # Merge the new rows into the tail that follows the first of them;
             # existing rows keep their place before equal timestamps.
@@ -206,6 +220,10 @@ class SeriesData:
             s = self._off + pos
             self._t[s : end + k] = tail_t[order]
             self._v[s : end + k] = tail_v[order]
+            # Re-index from the last row before the merged ones: only intervals from there on changed.
+            first = max(pos - 1, 0)
+            self.gaps.truncate(int(self._t[self._off + first]) if pos else np.iinfo(np.int64).min)
+            self.gaps.extend(self._t[self._off + first : end + k])
         self.n += k
         self.ingested += k
         if late and newest is not None:
@@ -262,6 +280,7 @@ class SeriesData:
         self._off += drop
         self.n -= drop
         self.covered_from = cut
+        self.gaps.drop_before(cut)
 
     @property
     def seq(self) -> int:

@@ -67,11 +67,12 @@ async def series_data(request: Request) -> Response:
     # Snapshot seq before any await: the rows below are at least this fresh.
     seq = series.seq
     t, v = await ctx.history.window(spec, start, end)
+    known = series.long_gaps(start, end, gap_us)  # the store's index, read with t before any await
     before = await ctx.history.before(spec, start)
     n = int(t.size)
     # Outages: consecutive samples further apart than the series' threshold,
     # the sample before the window included, so its left edge is right too.
-    starts = downsample.gap_starts(t, gap_us, limit=2 * points)
+    starts = downsample.gap_starts(t, gap_us, limit=2 * points, known=known)
     gaps = np.stack((t[starts], t[starts + 1]), axis=1)
     if before is not None and n and int(t[0]) - before[0] > gap_us:
         gaps = np.concatenate((np.array([[before[0], t[0]]], dtype=np.int64), gaps))
