@@ -80,6 +80,8 @@ class SeriesData:
         self.late_rows = 0
         # Intervals longer than any derived outage threshold's floor: /data's gaps without a scan.
         self.gaps = GapIndex(FLOOR_US)
+        # The times of the NULL rows (few): M4 keeps one a column without scanning the window for them.
+        self._null_t: I64 = np.empty(0, dtype=np.int64)
 
     # -- views -----------------------------------------------------------
     @property
@@ -134,6 +136,13 @@ class SeriesData:
         keep = e - s > gap_us
         return s[keep], e[keep]
 
+    def null_times(self, start: int, end: int) -> I64 | None:
+        """Times of the NULL rows inside ``[start, end]``; None when not all rows are here."""
+        if not self.covers(start):
+            return None
+        nt = self._null_t
+        return nt[int(np.searchsorted(nt, start, "left")) : int(np.searchsorted(nt, end, "right"))]
+
     def values_at(self, t0: int) -> F64:
         i0, i1 = self.bounds(t0, t0)
         return self.v[i0:i1]
@@ -170,7 +179,8 @@ class SeriesData:
         self.covered_from = covered_from
         self.rows_before = rows_before
         self.first_db = first
-        self.null_count = int(np.count_nonzero(np.isnan(v)))
+        self._null_t = np.asarray(t[np.isnan(v)], dtype=np.int64)
+        self.null_count = int(self._null_t.size)
         self.loaded = True
         self.state = "ok" if n or rows_before else "empty"
         self.error = None
@@ -228,7 +238,10 @@ class SeriesData:
         self.ingested += k
         if late and newest is not None:
             self.late_rows += int(np.searchsorted(t, newest, "right"))
-        self.null_count += int(np.count_nonzero(np.isnan(v)))
+        nulls = t[np.isnan(v)]
+        if nulls.size:
+            self._null_t = np.sort(np.concatenate((self._null_t, nulls)))
+            self.null_count = int(self._null_t.size)
         if self.state in ("empty", "loading") and self.loaded:
             self.state = "ok"
         batch = Batch(t=t, v=v, seq=self.seq, late=late)
@@ -275,7 +288,8 @@ class SeriesData:
         drop = int(np.searchsorted(self.t, cut, "left"))
         if self.first_db is None:
             self.first_db = self.oldest
-        self.null_count -= int(np.count_nonzero(np.isnan(self.v[:drop])))
+        self._null_t = self._null_t[int(np.searchsorted(self._null_t, cut, "left")) :]
+        self.null_count = int(self._null_t.size)
         self.rows_before += drop
         self._off += drop
         self.n -= drop

@@ -180,6 +180,19 @@ def _brute(t: npt.NDArray[np.int64], gap_us: int) -> tuple[list[int], list[int]]
 
 def _check_index(s: SeriesData) -> None:
     assert (s.gaps.starts.tolist(), s.gaps.ends.tolist()) == _brute(s.t, FLOOR_US)
+    nulls = s.t[np.isnan(s.v)]
+    assert s.null_count == nulls.size
+    if s.n:
+        # Rows merged behind the store's coverage are held but not answered for: start where it covers.
+        start = max(int(s.t[0]), s.covered_from if s.covered_from is not None else int(s.t[0]))
+        held = s.null_times(start, int(s.t[-1]))
+        assert held is not None
+        assert held.tolist() == nulls[nulls >= start].tolist()
+
+
+def _values(t: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+    """Some rows NULL (NaN), the others not."""
+    return np.where(t % 7 == 0, np.nan, 1.0)
 
 
 _ops = st.lists(
@@ -200,24 +213,24 @@ _ops = st.lists(
     max_points=st.integers(5, 200),
     horizon=st.none() | st.integers(20_000_000, 600_000_000),
 )
-def test_gap_index_matches_a_scan_through_appends_late_merges_and_trims(
+def test_gap_and_null_indexes_match_a_scan_through_appends_late_merges_and_trims(
     first: list[int], ops: list[tuple[str, list[int]]], max_points: int, horizon: int | None
 ) -> None:
     s = SeriesData("x", policy=MemoryPolicy(max_points=max_points, horizon_us=horizon))
     t = _times(first)
-    s.replace((t, np.zeros(t.size)), covered_from=None)
+    s.replace((t, _values(t)), covered_from=None)
     _check_index(s)
     for op, xs in ops:
         if op == "append":
             newest = s.newest if s.newest is not None else 0
             t = _times(xs, newest)
-            s.merge(t, np.zeros(t.size))
+            s.merge(t, _values(t))
         elif op == "late":
             t = np.array(xs, dtype=np.int64) + (s.oldest or 0)
-            s.merge(t, np.zeros(t.size))
+            s.merge(t, _values(t))
         else:
             t = _times(xs, s.newest or 0)
-            s.replace((t, np.zeros(t.size)), covered_from=None)
+            s.replace((t, _values(t)), covered_from=None)
         _check_index(s)
         assert np.all(np.diff(s.t) >= 0)
 
