@@ -4,6 +4,7 @@ whatever the threshold (derived, or configured below the index's floor)."""
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -56,7 +57,7 @@ def scanned(times: list[int], start: int, end: int, gap_ms: float) -> list[list[
     before = [t for t in times if t < start]
     if before:
         inside = [before[-1], *inside]
-    return [[a, b] for a, b in zip(inside, inside[1:]) if b - a > gap_ms]
+    return [[a, b] for a, b in itertools.pairwise(inside) if b - a > gap_ms]
 
 
 def test_gaps_are_those_a_scan_finds(client: TestClient, times: list[int]) -> None:
