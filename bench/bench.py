@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
                 full = {"start": first // 1000, "end": last // 1000, "points": 1000}
                 med, worst = _server_ms(client, url, full, 30)
                 results.append(
-                    ("history, full range, 1000 points", f"{med:.1f} ms (max {worst:.1f})", "≤ 50 ms", med <= 50)
+                    ("history, full range, 1000 points", f"{med:.1f} ms (max {worst:.1f})", "≤ 15 ms", med <= 15)
                 )
                 day = {"start": (last - 86_400_000_000) // 1000, "end": last // 1000, "points": 1000}
                 med, worst = _server_ms(client, url, day, 30)

@@ -16,7 +16,8 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from realtime.cadence import Cadence, measure
+from realtime.cadence import FLOOR_US, Cadence, measure
+from realtime.gapindex import GapIndex
 from realtime.rows import F64, I64, Rows
 
 __all__ = ["Batch", "MemoryPolicy", "SeriesData", "SeriesState", "Store"]
@@ -77,6 +78,10 @@ class SeriesData:
         # Rows taken in (loads and merges), and of them those merged behind the newest: for /metrics.
         self.ingested = 0
         self.late_rows = 0
+        # Intervals longer than any derived outage threshold's floor: /data's gaps without a scan.
+        self.gaps = GapIndex(FLOOR_US)
+        # The times of the NULL rows (few): M4 keeps one a column without scanning the window for them.
+        self._null_t: I64 = np.empty(0, dtype=np.int64)
 
     # -- views -----------------------------------------------------------
     @property
@@ -122,6 +127,22 @@ class SeriesData:
         i = int(np.searchsorted(t, since, "right"))
         return t[i:].copy(), self.v[i:].copy()
 
+    def long_gaps(self, start: int, end: int, gap_us: int) -> tuple[I64, I64] | None:
+        """The (from, to) times of silences longer than ``gap_us`` inside ``[start, end]``;
+        None when the index cannot tell (a threshold below its floor, rows not all here)."""
+        if gap_us < self.gaps.floor_us or not self.covers(start):
+            return None
+        s, e = self.gaps.within(start, end)
+        keep = e - s > gap_us
+        return s[keep], e[keep]
+
+    def null_times(self, start: int, end: int) -> I64 | None:
+        """Times of the NULL rows inside ``[start, end]``; None when not all rows are here."""
+        if not self.covers(start):
+            return None
+        nt = self._null_t
+        return nt[int(np.searchsorted(nt, start, "left")) : int(np.searchsorted(nt, end, "right"))]
+
     def values_at(self, t0: int) -> F64:
         i0, i1 = self.bounds(t0, t0)
         return self.v[i0:i1]
@@ -154,10 +175,12 @@ class SeriesData:
             self._v[:n] = v
         self._off, self.n = 0, n
         self.ingested += n
+        self.gaps.rebuild(self.t)
         self.covered_from = covered_from
         self.rows_before = rows_before
         self.first_db = first
-        self.null_count = int(np.count_nonzero(np.isnan(v)))
+        self._null_t = np.asarray(t[np.isnan(v)], dtype=np.int64)
+        self.null_count = int(self._null_t.size)
         self.loaded = True
         self.state = "ok" if n or rows_before else "empty"
         self.error = None
@@ -196,6 +219,7 @@ class SeriesData:
         if not late:
             self._t[end : end + k] = t
             self._v[end : end + k] = v
+            self.gaps.extend(t, after=newest)
         else:
             # Merge the new rows into the tail that follows the first of them;
             # existing rows keep their place before equal timestamps.
@@ -206,11 +230,18 @@ class SeriesData:
             s = self._off + pos
             self._t[s : end + k] = tail_t[order]
             self._v[s : end + k] = tail_v[order]
+            # Re-index from the last row before the merged ones: only intervals from there on changed.
+            first = max(pos - 1, 0)
+            self.gaps.truncate(int(self._t[self._off + first]) if pos else np.iinfo(np.int64).min)
+            self.gaps.extend(self._t[self._off + first : end + k])
         self.n += k
         self.ingested += k
         if late and newest is not None:
             self.late_rows += int(np.searchsorted(t, newest, "right"))
-        self.null_count += int(np.count_nonzero(np.isnan(v)))
+        nulls = t[np.isnan(v)]
+        if nulls.size:
+            self._null_t = np.sort(np.concatenate((self._null_t, nulls)))
+            self.null_count = int(self._null_t.size)
         if self.state in ("empty", "loading") and self.loaded:
             self.state = "ok"
         batch = Batch(t=t, v=v, seq=self.seq, late=late)
@@ -257,11 +288,13 @@ class SeriesData:
         drop = int(np.searchsorted(self.t, cut, "left"))
         if self.first_db is None:
             self.first_db = self.oldest
-        self.null_count -= int(np.count_nonzero(np.isnan(self.v[:drop])))
+        self._null_t = self._null_t[int(np.searchsorted(self._null_t, cut, "left")) :]
+        self.null_count = int(self._null_t.size)
         self.rows_before += drop
         self._off += drop
         self.n -= drop
         self.covered_from = cut
+        self.gaps.drop_before(cut)
 
     @property
     def seq(self) -> int:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from realtime.downsample import m4, m4_indices
+from realtime.downsample import gap_starts, m4, m4_indices
 
 
 def test_small_inputs_are_returned_whole() -> None:
@@ -71,3 +73,36 @@ def test_nulls_survive_downsampling() -> None:
     out_t, out_v = m4((t, v), 100)
     assert np.isnan(out_v).sum() == 1
     assert int(out_t[np.isnan(out_v)][0]) == 50_000_000
+
+
+def test_gap_starts_keeps_the_longest_and_the_earliest_of_equals() -> None:
+    # Gaps of 50, 90, 50, 90, 50 after rows 0, 1, 2, 3, 4 (with 1-µs steps between).
+    t = np.cumsum(np.array([0, 50, 90, 50, 90, 50, 1, 1], dtype=np.int64))
+    assert gap_starts(t, 10, limit=10).tolist() == [0, 1, 2, 3, 4]
+    assert gap_starts(t, 10, limit=3).tolist() == [0, 1, 3]
+    assert gap_starts(t, 60, limit=1).tolist() == [1]
+    s, e = t[[0, 1, 2, 3, 4]], t[[1, 2, 3, 4, 5]]
+    assert gap_starts(t, 10, limit=3, known=(s, e)).tolist() == [0, 1, 3]
+
+
+def test_gap_starts_scans_when_the_known_gaps_do_not_fit_the_rows() -> None:
+    """The index describes the store; rows read from elsewhere are scanned instead."""
+    t = np.array([0, 100, 101, 300], dtype=np.int64)
+    stale = (np.array([101, 5000], dtype=np.int64), np.array([300, 6000], dtype=np.int64))
+    assert gap_starts(t, 50, limit=10, known=stale).tolist() == [0, 2]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    steps=st.lists(st.integers(0, 5), min_size=30, max_size=400),
+    nulls=st.lists(st.integers(0, 399), max_size=30),
+    columns=st.integers(2, 20),
+)
+def test_m4_keeps_the_same_nulls_from_the_store_s_null_times(steps: list[int], nulls: list[int], columns: int) -> None:
+    """NULL rows found from their times (no scan) give the same M4 as a scan, duplicates included."""
+    t = np.cumsum(np.array(steps, dtype=np.int64))
+    v = np.sin(t.astype(np.float64))
+    v[[i for i in nulls if i < t.size]] = np.nan
+    null_times = t[np.isnan(v)]
+    scanned = m4_indices(t, v, columns, has_nulls=True)
+    assert m4_indices(t, v, columns, has_nulls=True, null_times=null_times).tolist() == scanned.tolist()

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from realtime.cadence import FLOOR_US
+from realtime.downsample import gap_starts
 from realtime.store import MemoryPolicy, SeriesData, SeriesState, Store
 
 
@@ -153,3 +157,113 @@ def test_seq_means_the_same_in_every_process() -> None:
     other.replace((ts(10, 20, 30), arr(1, 2, 3)), covered_from=None)
     other.merge(ts(40), arr(4))
     assert one.seq == other.seq == 4
+
+
+# -- the gap index -------------------------------------------------------------
+
+# Intervals around the index's floor (10 s): many shorter, some longer, some equal, duplicates.
+_steps = st.one_of(
+    st.integers(0, 3_000_000),
+    st.sampled_from([0, FLOOR_US - 1, FLOOR_US, FLOOR_US + 1]),
+    st.integers(FLOOR_US - 2_000_000, 90_000_000),
+)
+
+
+def _times(steps: list[int], t0: int = 0) -> npt.NDArray[np.int64]:
+    return (t0 + np.cumsum(np.array(steps, dtype=np.int64))).astype(np.int64)
+
+
+def _brute(t: npt.NDArray[np.int64], gap_us: int) -> tuple[list[int], list[int]]:
+    i = np.flatnonzero(np.diff(t) > gap_us)
+    return t[i].tolist(), t[i + 1].tolist()
+
+
+def _check_index(s: SeriesData) -> None:
+    assert (s.gaps.starts.tolist(), s.gaps.ends.tolist()) == _brute(s.t, FLOOR_US)
+    nulls = s.t[np.isnan(s.v)]
+    assert s.null_count == nulls.size
+    if s.n:
+        # Rows merged behind the store's coverage are held but not answered for: start where it covers.
+        start = max(int(s.t[0]), s.covered_from if s.covered_from is not None else int(s.t[0]))
+        held = s.null_times(start, int(s.t[-1]))
+        assert held is not None
+        assert held.tolist() == nulls[nulls >= start].tolist()
+
+
+def _values(t: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+    """Some rows NULL (NaN), the others not."""
+    return np.where(t % 7 == 0, np.nan, 1.0)
+
+
+_ops = st.lists(
+    st.one_of(
+        st.tuples(st.just("append"), st.lists(_steps, min_size=1, max_size=20)),
+        # A late batch: rows anywhere from before the first to after the newest, any order.
+        st.tuples(st.just("late"), st.lists(st.integers(-30_000_000, 400_000_000), min_size=1, max_size=10)),
+        st.tuples(st.just("reload"), st.lists(_steps, max_size=60)),
+    ),
+    max_size=25,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    first=st.lists(_steps, max_size=80),
+    ops=_ops,
+    max_points=st.integers(5, 200),
+    horizon=st.none() | st.integers(20_000_000, 600_000_000),
+)
+def test_gap_and_null_indexes_match_a_scan_through_appends_late_merges_and_trims(
+    first: list[int], ops: list[tuple[str, list[int]]], max_points: int, horizon: int | None
+) -> None:
+    s = SeriesData("x", policy=MemoryPolicy(max_points=max_points, horizon_us=horizon))
+    t = _times(first)
+    s.replace((t, _values(t)), covered_from=None)
+    _check_index(s)
+    for op, xs in ops:
+        if op == "append":
+            newest = s.newest if s.newest is not None else 0
+            t = _times(xs, newest)
+            s.merge(t, _values(t))
+        elif op == "late":
+            t = np.array(xs, dtype=np.int64) + (s.oldest or 0)
+            s.merge(t, _values(t))
+        else:
+            t = _times(xs, s.newest or 0)
+            s.replace((t, _values(t)), covered_from=None)
+        _check_index(s)
+        assert np.all(np.diff(s.t) >= 0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    steps=st.lists(_steps, min_size=1, max_size=120),
+    late=st.lists(st.integers(0, 600_000_000), max_size=10),
+    gap_us=st.sampled_from([FLOOR_US - 1, FLOOR_US, FLOOR_US + 1, 20_000_000, 60_000_000]),
+    window=st.tuples(st.integers(-10_000_000, 700_000_000), st.integers(0, 700_000_000)),
+    limit=st.integers(1, 8),
+)
+def test_window_gaps_from_the_index_equal_the_scan(
+    steps: list[int], late: list[int], gap_us: int, window: tuple[int, int], limit: int
+) -> None:
+    """What /data draws: the gaps inside a window, the longest ``limit`` of them."""
+    s = loaded(_times(steps).tolist())
+    if late:
+        s.merge(np.array(late, dtype=np.int64), np.zeros(len(late)))
+    start, end = min(window), max(window)
+    known = s.long_gaps(start, end, gap_us)
+    if gap_us < FLOOR_US:
+        assert known is None  # below the floor the index cannot answer
+        return
+    assert known is not None
+    i0, i1 = s.bounds(start, end)
+    t = s.t[i0:i1]
+    assert (known[0].tolist(), known[1].tolist()) == _brute(t, gap_us)
+    scanned = gap_starts(t, gap_us, limit)
+    assert gap_starts(t, gap_us, limit, known=known).tolist() == scanned.tolist()
+
+
+def test_the_index_is_not_used_for_rows_it_does_not_hold() -> None:
+    s = loaded([0, 20_000_000, 40_000_000, 60_000_000], policy=MemoryPolicy(max_points=2))
+    assert s.long_gaps(int(s.t[0]), 60_000_000, FLOOR_US) is not None
+    assert s.long_gaps(0, 60_000_000, FLOOR_US) is None  # older rows come from SQL: scan those

@@ -52,17 +52,20 @@ async def window_data(ctx: Context, spec: SeriesSpec, series: SeriesData, q: Map
     # Snapshot seq before any await: the rows below are at least this fresh.
     seq = series.seq
     t, v = await ctx.history.window(spec, start, end)
+    # The store's indexes of long silences and NULL rows, read with t, before any await.
+    known, null_times = series.long_gaps(start, end, gap_us), series.null_times(start, end)
     before = await ctx.history.before(spec, start)
     n = int(t.size)
     # Outages: consecutive samples further apart than the series' threshold,
     # the sample before the window included, so its left edge is right too.
-    starts = downsample.gap_starts(t, gap_us, limit=2 * points)
+    starts = downsample.gap_starts(t, gap_us, limit=2 * points, known=known)
     gaps = np.stack((t[starts], t[starts + 1]), axis=1)
     if before is not None and n and int(t[0]) - before[0] > gap_us:
         gaps = np.concatenate((np.array([[before[0], t[0]]], dtype=np.int64), gaps))
     if n > points:
         has_nulls = series.null_count > 0 or not series.covers(start)
-        t, v = downsample.m4((t, v), points, has_nulls=has_nulls, keep=np.concatenate((starts, starts + 1)))
+        keep = np.concatenate((starts, starts + 1))
+        t, v = downsample.m4((t, v), points, has_nulls=has_nulls, keep=keep, null_times=null_times)
     body.update(
         seq=seq,
         start=start // 1000,
