@@ -1,20 +1,29 @@
 """``/api/export.csv``: the exact raw rows of a window, streamed in constant memory.
 
 Rows come from :class:`~realtime.history.History` in slabs cut on instant
-boundaries; :mod:`realtime.csvformat` turns each slab into text.
+boundaries; :mod:`realtime.csvformat` turns each slab into text in a worker
+thread, so the event loop only moves bytes. The next slab is read only once
+the client has taken the last one, so memory stays flat and a client that
+goes away stops its export at once. At most ``MAX_EXPORTS`` stream at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import weakref
+from collections.abc import AsyncIterator, Callable
 
+import anyio
+import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from realtime import csvformat
 from realtime.context import context, lookup
 from realtime.db import CONNECTION_ERRORS
 from realtime.errors import ApiError
+from realtime.history import RETRY_AFTER
 from realtime.params import parse_window
 from realtime.times import HOUR_US, file_stamp, now_us
 
@@ -22,6 +31,32 @@ __all__ = ["export_csv"]
 
 # What can end an export whose headers are already sent: the database going away.
 _INTERRUPTED: tuple[type[BaseException], ...] = (ApiError, *CONNECTION_ERRORS)
+# Threads formatting CSV, for all exports together: the rest of the app keeps its cores.
+_FORMAT_THREADS = 2
+_limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = weakref.WeakKeyDictionary()
+
+
+def _format_limiter() -> anyio.CapacityLimiter:
+    """The formatting threads' limiter, one per event loop (a limiter belongs to the loop that made it)."""
+    loop = asyncio.get_running_loop()
+    limiter = _limiters.get(loop)
+    if limiter is None:
+        limiter = _limiters[loop] = anyio.CapacityLimiter(_FORMAT_THREADS)
+    return limiter
+
+
+class _ExportResponse(StreamingResponse):
+    """A streamed export that gives its slot back however it ends, even before its first byte."""
+
+    def __init__(self, content: AsyncIterator[bytes], release: Callable[[], None], headers: dict[str, str]) -> None:
+        super().__init__(content, media_type="text/csv; charset=utf-8", headers=headers)
+        self._release = release
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._release()
 
 
 async def export_csv(request: Request) -> Response:
@@ -47,20 +82,26 @@ async def export_csv(request: Request) -> Response:
     start, end = window
     for spec in specs:
         ctx.history.check_available(spec, start)
-    header = csvformat.header(layout, [spec.label for spec in specs])
+    filename = f"bioreactor_{file_stamp(start)}_{file_stamp(end)}.csv"
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"}
+    if request.method == "HEAD":
+        # Headers only: no slot taken, no row read, no text made.
+        return Response(media_type="text/csv; charset=utf-8", headers=headers)
+    history, metrics = ctx.history, ctx.metrics
+    if not history.exports.take():
+        raise ApiError(429, "too many CSV exports at once; try again shortly", retry_after=RETRY_AFTER)
+    header = csvformat.header(layout, [spec.label for spec in specs]).encode()
+    limiter = _format_limiter()
 
-    async def body() -> AsyncIterator[str]:
+    async def body() -> AsyncIterator[bytes]:
         yield header
         try:
-            async for slab in ctx.history.slabs(specs, start, end):
-                yield csvformat.lines(layout, keys, slab)
+            async for slab in history.slabs(specs, start, end):
+                text = await anyio.to_thread.run_sync(csvformat.lines, layout, keys, slab, limiter=limiter)
+                metrics.exported(sum(t.size for t, _ in slab), len(text))
+                yield text
         except _INTERRUPTED:
             # Headers are sent: the best we can do is end the file visibly.
-            yield "# export interrupted: the database became unavailable\r\n"
+            yield b"# export interrupted: the database became unavailable\r\n"
 
-    filename = f"bioreactor_{file_stamp(start)}_{file_stamp(end)}.csv"
-    return StreamingResponse(
-        body(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
-    )
+    return _ExportResponse(body(), history.exports.give_back, headers)
