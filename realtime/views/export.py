@@ -3,15 +3,15 @@
 Rows come from :class:`~realtime.history.History` in slabs cut on instant
 boundaries; :mod:`realtime.csvformat` turns each slab into text in a worker
 thread, so the event loop only moves bytes. The next slab is read only once
-the client has taken the last one, so memory stays flat and a client that
-goes away stops its export at once. At most ``MAX_EXPORTS`` stream at once.
+the client has taken the one before it, so memory stays flat (three slabs
+at most) and a client that goes away stops its export at once. At most ``MAX_EXPORTS`` stream at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 
 import anyio
 import anyio.to_thread
@@ -48,15 +48,21 @@ def _format_limiter() -> anyio.CapacityLimiter:
 class _ExportResponse(StreamingResponse):
     """A streamed export that gives its slot back however it ends, even before its first byte."""
 
-    def __init__(self, content: AsyncIterator[bytes], release: Callable[[], None], headers: dict[str, str]) -> None:
+    def __init__(
+        self, content: AsyncGenerator[bytes, None], release: Callable[[], None], headers: dict[str, str]
+    ) -> None:
         super().__init__(content, media_type="text/csv; charset=utf-8", headers=headers)
+        self._content = content
         self._release = release
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await super().__call__(scope, receive, send)
         finally:
-            self._release()
+            try:
+                await self._content.aclose()  # now, not when collected: it stops the slab read ahead
+            finally:
+                self._release()
 
 
 async def export_csv(request: Request) -> Response:
@@ -93,15 +99,30 @@ async def export_csv(request: Request) -> Response:
     header = csvformat.header(layout, [spec.label for spec in specs]).encode()
     limiter = _format_limiter()
 
-    async def body() -> AsyncIterator[bytes]:
-        yield header
+    slabs = history.slabs(specs, start, end)
+
+    async def next_text() -> bytes | None:
+        """The next slab as CSV, or None at the end."""
         try:
-            async for slab in history.slabs(specs, start, end):
-                text = await anyio.to_thread.run_sync(csvformat.lines, layout, keys, slab, limiter=limiter)
-                metrics.exported(sum(t.size for t, _ in slab), len(text))
+            slab = await slabs.__anext__()
+        except StopAsyncIteration:
+            return None
+        text = await anyio.to_thread.run_sync(csvformat.lines, layout, keys, slab, limiter=limiter)
+        metrics.exported(sum(t.size for t, _ in slab), len(text))
+        return text
+
+    async def body() -> AsyncGenerator[bytes, None]:
+        yield header
+        # One slab ahead: the next is read and formatted while the client takes this one.
+        ahead = asyncio.ensure_future(next_text())
+        try:
+            while (text := await ahead) is not None:
+                ahead = asyncio.ensure_future(next_text())
                 yield text
         except _INTERRUPTED:
             # Headers are sent: the best we can do is end the file visibly.
             yield b"# export interrupted: the database became unavailable\r\n"
+        finally:
+            ahead.cancel()  # a client gone: no slab more is read
 
     return _ExportResponse(body(), history.exports.give_back, headers)
