@@ -58,14 +58,25 @@ def _timed(cmd: list[str], env: dict[str, str] | None = None) -> float:
     return time.perf_counter() - started
 
 
-def _psql(admin: PgSettings, query: str) -> float:
+def _lines(cmd: list[str], env: dict[str, str] | None = None) -> int:
+    """Lines a command writes (read and counted, not timed)."""
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, env=env) as proc:
+        out = proc.stdout
+        assert out is not None
+        n = sum(chunk.count(b"\n") for chunk in iter(lambda: out.read(1 << 20), b""))
+    if proc.returncode:
+        raise RuntimeError(f"{cmd[0]} failed")
+    return n
+
+
+def _psql_cmd(admin: PgSettings, query: str) -> tuple[list[str], dict[str, str]]:
     env = {**os.environ, "PGPASSWORD": admin.password}
     cmd = ["psql", "-X", "-q", "-h", admin.host, "-p", str(admin.port), "-U", admin.user, "-d", admin.database]
-    return _timed([*cmd, "-c", f"\\copy ({query}) to stdout with csv"], env)
+    return [*cmd, "-c", f"\\copy ({query}) to stdout with csv"], env
 
 
-def _app(live: LiveServer, params: dict[str, str]) -> float:
-    return _timed(["curl", "-sSf", "-o", "/dev/null", f"{live.url}/api/export.csv?{urlencode(params)}"])
+def _curl_cmd(live: LiveServer, params: dict[str, str]) -> list[str]:
+    return ["curl", "-sSf", f"{live.url}/api/export.csv?{urlencode(params)}"]
 
 
 def _queries(db: TestDb, start: str, end: str) -> tuple[str, str]:
@@ -87,9 +98,12 @@ def _exports(db: TestDb, admin: PgSettings, settings: Settings, rows: int, where
         window = {"start": start + "Z", "end": end + "Z"}
         for layout, series, sql in (("long", LONG_KEY, long_sql), ("wide", ",".join(WIDE_KEYS), wide_sql)):
             params = {**window, "layout": layout, "series": series}
-            _app(live, params)  # warm: page cache, SQL probes
-            app_s = min(_app(live, params) for _ in range(2))
-            psql_s = min(_psql(admin, sql) for _ in range(2))
+            # Warm (page cache, SQL probes), and check both give the same rows: the app adds a header line.
+            app_lines, psql_lines = _lines(_curl_cmd(live, params)), _lines(*_psql_cmd(admin, sql))
+            if app_lines != psql_lines + 1:
+                raise RuntimeError(f"{layout}: the app wrote {app_lines} lines, psql {psql_lines}")
+            app_s = min(_timed(_curl_cmd(live, params)) for _ in range(2))
+            psql_s = min(_timed(*_psql_cmd(admin, sql)) for _ in range(2))
             out.append(
                 [
                     f"{rows:,} rows, {layout}, from {where}",
@@ -106,9 +120,16 @@ def _while_streaming(db: TestDb, settings: Settings, rows: int) -> list[list[str
     """/healthz and live-row latency while curl takes a ``rows``-row export as fast as it can."""
     with serve(settings, loaded_within=900) as live, httpx.Client(base_url=live.url, timeout=10) as client:
         params = {"start": "2000-01-01T00:00:00Z", "end": END.isoformat() + "Z", "layout": "long", "series": LONG_KEY}
-        health: list[float] = []
+        took: list[float] = []
         with LiveLatency(db, live.ws_url, LIVE_KEY) as probe:
-            export = threading.Thread(target=lambda: health.append(_app(live, params)))
+
+            def take() -> None:
+                started = time.perf_counter()
+                lines.append(_lines(_curl_cmd(live, params)))
+                took.append(time.perf_counter() - started)
+
+            lines: list[int] = []
+            export = threading.Thread(target=take)
             export.start()
             wait_until(lambda: live.ctx.history.exports.taken == 1)
             samples: list[float] = []
@@ -118,7 +139,9 @@ def _while_streaming(db: TestDb, settings: Settings, rows: int) -> list[list[str
                 samples.append(time.perf_counter() - started)
                 time.sleep(0.05)
             export.join()
-            export_s, export_end = health[0], time.perf_counter()
+            export_s, export_end = took[0], time.perf_counter()
+            if lines != [1 + rows]:
+                raise RuntimeError(f"the streamed export has {lines} lines, expected {1 + rows}")
             # The same server with no export, as long: what the rest of the app costs /healthz.
             idle: list[float] = []
             until = time.monotonic() + min(export_s, 20.0)
@@ -134,7 +157,12 @@ def _while_streaming(db: TestDb, settings: Settings, rows: int) -> list[list[str
     p95 = samples[int(0.95 * (len(samples) - 1))]
     idle.sort()
     return [
-        [f"export of {rows:,} rows (long, store) while measuring", f"{export_s:.1f} s", "", ""],
+        [
+            f"export of {rows:,} rows (long, store) while measuring",
+            f"{export_s:.1f} s ({rows / export_s / 1e6:.2f} M rows/s)",
+            "",
+            "",
+        ],
         [
             "  /healthz, same server, no export (baseline)",
             f"p50 {statistics.median(idle) * 1000:.0f} ms, p95 {idle[int(0.95 * (len(idle) - 1))] * 1000:.0f}, "
