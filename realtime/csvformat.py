@@ -69,28 +69,24 @@ def _padded(texts: Sequence[bytes]) -> U8:
 def _value_text(v: F64) -> U8:
     """Each value as ``repr`` writes it (NaN, a NULL, as nothing), one zero-padded row per value."""
     n = v.size
-    out = np.frombuffer(orjson.dumps(v, option=orjson.OPT_SERIALIZE_NUMPY), dtype=np.uint8)
-    # "[a,b,...]": a value runs from after one separator to the next.
-    seps = np.flatnonzero(out == _COMMA)
-    starts = np.empty(n, dtype=np.int64)
+    buf = np.frombuffer(orjson.dumps(v, option=orjson.OPT_SERIALIZE_NUMPY), dtype=np.uint8).copy()
+    # "[a,b,...]": a value runs from after one separator to the next. Separators become
+    # the padding byte, so clamping a row's reads at its end pads it.
+    ends = np.flatnonzero((buf == _COMMA) | (buf == ord("]"))).astype(np.int32)
+    buf[ends] = _NUL
+    starts = np.empty(n, dtype=np.int32)
     starts[:1] = 1
-    starts[1:] = seps + 1
-    ends = np.empty(n, dtype=np.int64)
-    ends[:-1] = seps
-    ends[-1:] = out.size - 1
-    lens = ends - starts
+    starts[1:] = ends[:-1] + 1
     nan = np.isnan(v)
-    lens[nan] = 0  # orjson's "null"
+    starts[nan] = ends[nan]  # orjson's "null": nothing
     # Exponent notation, infinities: orjson spells them unlike repr; these few go one by one.
     a = np.abs(v)
     odd = np.flatnonzero(~(((a >= _FIXED_LOW) & (a < _FIXED_HIGH)) | (a == 0) | nan))
     extra = [repr(x).encode() for x in v[odd].tolist()]
-    width = max(int(lens.max(initial=0)), max((len(b) for b in extra), default=0))
-    # Gather each value's bytes into a row, then zero what lies past its end.
-    idx = np.add.outer(starts.astype(np.int32), np.arange(width, dtype=np.int32))
-    np.minimum(idx, out.size - 1, out=idx)
-    text: U8 = out.take(idx)
-    text *= np.arange(width) < lens[:, None]
+    width = max(int((ends - starts).max(initial=0)), max((len(b) for b in extra), default=0))
+    idx = np.add.outer(starts, np.arange(width, dtype=np.int32))
+    np.minimum(idx, ends[:, None], out=idx)
+    text: U8 = buf.take(idx)
     if extra:
         fixed = _padded(extra)
         text[odd] = _NUL
@@ -237,7 +233,7 @@ def _long_lines(keys: Sequence[str], slab: list[Rows]) -> bytes:
     values = _value_text(V)
     nw, tw, vw = names.shape[1], times.shape[1], values.shape[1]
     out = np.empty((T.size, nw + tw + 1 + vw + 2), dtype=np.uint8)
-    out[:, :nw] = names[S]
+    out[:, :nw] = names[S] if len(slab) > 1 else names[0]
     out[:, nw : nw + tw] = times
     out[:, nw + tw] = _COMMA
     out[:, nw + tw + 1 : -2] = values
