@@ -10,8 +10,9 @@ at most) and a client that goes away stops its export at once. At most ``MAX_EXP
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import weakref
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 
 import anyio
 import anyio.to_thread
@@ -25,6 +26,7 @@ from realtime.db import CONNECTION_ERRORS
 from realtime.errors import ApiError
 from realtime.history import RETRY_AFTER
 from realtime.params import parse_window
+from realtime.rows import Rows
 from realtime.times import HOUR_US, file_stamp, now_us
 
 __all__ = ["export_csv"]
@@ -99,30 +101,51 @@ async def export_csv(request: Request) -> Response:
     header = csvformat.header(layout, [spec.label for spec in specs]).encode()
     limiter = _format_limiter()
 
-    slabs = history.slabs(specs, start, end)
-
-    async def next_text() -> bytes | None:
-        """The next slab as CSV, or None at the end."""
-        try:
-            slab = await slabs.__anext__()
-        except StopAsyncIteration:
-            return None
-        text = await anyio.to_thread.run_sync(csvformat.lines, layout, keys, slab, limiter=limiter)
-        metrics.exported(sum(t.size for t, _ in slab), len(text))
-        return text
+    async def text(slab: list[Rows]) -> bytes:
+        out = await anyio.to_thread.run_sync(csvformat.lines, layout, keys, slab, limiter=limiter)
+        metrics.exported(sum(t.size for t, _ in slab), len(out))
+        return out
 
     async def body() -> AsyncGenerator[bytes, None]:
         yield header
-        # One slab ahead: the next is read and formatted while the client takes this one.
-        ahead = asyncio.ensure_future(next_text())
         try:
-            while (text := await ahead) is not None:
-                ahead = asyncio.ensure_future(next_text())
-                yield text
+            async with contextlib.aclosing(_pipelined(history.slabs(specs, start, end), text)) as texts:
+                async for chunk in texts:
+                    yield chunk
         except _INTERRUPTED:
             # Headers are sent: the best we can do is end the file visibly.
             yield b"# export interrupted: the database became unavailable\r\n"
-        finally:
-            ahead.cancel()  # a client gone: no slab more is read
 
     return _ExportResponse(body(), history.exports.give_back, headers)
+
+
+async def _pipelined(
+    slabs: AsyncIterator[list[Rows]], text: Callable[[list[Rows]], Awaitable[bytes]]
+) -> AsyncGenerator[bytes, None]:
+    """The slabs' texts in order: slab k+1 is read while slab k is formatted and k-1 sent.
+
+    So reading (PostgreSQL), formatting (a thread) and sending overlap, and an
+    export holds three slabs at most. Closing it cancels what is under way:
+    a client gone, no slab more is read.
+    """
+
+    async def read() -> list[Rows] | None:
+        try:
+            return await slabs.__anext__()
+        except StopAsyncIteration:
+            return None
+
+    reading = asyncio.ensure_future(read())
+    formatting: asyncio.Future[bytes] | None = None
+    try:
+        while (slab := await reading) is not None:
+            reading = asyncio.ensure_future(read())
+            previous, formatting = formatting, asyncio.ensure_future(text(slab))
+            if previous is not None:
+                yield await previous
+        if formatting is not None:
+            yield await formatting
+    finally:
+        for task in (reading, formatting):
+            if task is not None and not task.cancel() and not task.cancelled():
+                task.exception()  # retrieved, so a failure after the end is not logged as lost
