@@ -2,9 +2,10 @@
 
 Rows come from :class:`~realtime.history.History` in slabs cut on instant
 boundaries; :mod:`realtime.csvformat` turns each slab into text in a worker
-thread, so the event loop only moves bytes. The next slab is read only once
-the client has taken the one before it, so memory stays flat (three slabs
-at most) and a client that goes away stops its export at once. At most ``MAX_EXPORTS`` stream at once.
+thread, so the event loop only moves bytes. Reading, formatting and sending
+overlap, three slabs at most, and nothing more is read until the client
+takes what was sent: memory stays flat, and a client that goes away stops
+its export at once. At most ``MAX_EXPORTS`` stream at once (else 429).
 """
 
 from __future__ import annotations
