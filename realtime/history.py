@@ -39,7 +39,7 @@ from realtime.series import SeriesSpec
 from realtime.store import SeriesData, Store
 from realtime.times import dt_from_us
 
-__all__ = ["ACQUIRE_TIMEOUT", "CHUNK_ROWS", "MAX_EXPORTS", "POOL_SIZE", "History", "Slots"]
+__all__ = ["ACQUIRE_TIMEOUT", "CHUNK_ROWS", "MAX_EXPORTS", "POOL_SIZE", "RETRY_AFTER", "History", "Slots"]
 
 # Rows per chunk of a streamed read: big enough for numpy, small enough to stay flat.
 CHUNK_ROWS = 50_000

@@ -161,7 +161,7 @@ def test_a_client_that_goes_away_stops_its_export(paged: LiveServer) -> None:
     download.close()
     wait_until(lambda: history.exports.taken == 0)
     # Its slot is free, so nothing more can be read for it: it stopped early, far from the end.
-    assert history.pages_read < BIG // 5_000 // 2
+    assert history.pages_read < BIG // 5_000 // 4  # 60 pages in all; socket buffers hold a few
     assert _exported_bytes(paged) < 0.5 * BIG * 40
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 
@@ -34,8 +35,8 @@ __all__ = ["export_csv"]
 
 # What can end an export whose headers are already sent: the database going away.
 _INTERRUPTED: tuple[type[BaseException], ...] = (ApiError, *CONNECTION_ERRORS)
-# Threads formatting CSV, for all exports together: the rest of the app keeps its cores.
-_FORMAT_THREADS = 2
+# Threads formatting CSV, for all exports together: two at most, and a core always left to the event loop.
+_FORMAT_THREADS = max(1, min(2, (os.cpu_count() or 1) - 1))
 _limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = weakref.WeakKeyDictionary()
 
 
