@@ -39,15 +39,13 @@ from realtime.series import SeriesSpec
 from realtime.store import SeriesData, Store
 from realtime.times import dt_from_us
 
-__all__ = ["ACQUIRE_TIMEOUT", "CHUNK_ROWS", "MAX_EXPORTS", "POOL_SIZE", "RETRY_AFTER", "History", "Slots"]
+__all__ = ["ACQUIRE_TIMEOUT", "CHUNK_ROWS", "POOL_SIZE", "RETRY_AFTER", "History", "Slots"]
 
 # Rows per chunk of a streamed read: big enough for numpy, small enough to stay flat.
 CHUNK_ROWS = 50_000
 # Connections for on-demand reads, and how long a read waits for one before a 503.
 POOL_SIZE = 4
 ACQUIRE_TIMEOUT = 5.0
-# CSV exports streaming at once; one more is answered 429.
-MAX_EXPORTS = 4
 # What a client refused for lack of room is told to wait, in seconds.
 RETRY_AFTER = 5
 
@@ -88,7 +86,7 @@ class History:
         self.acquire_timeout = ACQUIRE_TIMEOUT
         # Made on first use, inside the event loop that serves the app (Python 3.10 binds it there).
         self._connections: asyncio.Semaphore | None = None
-        self.exports = Slots(MAX_EXPORTS)
+        self.exports = Slots(settings.max_exports)
         # Pages read from PostgreSQL by streamed reads: what a test watches to see an export stop.
         self.pages_read = 0
 

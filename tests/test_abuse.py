@@ -12,7 +12,6 @@ from datetime import datetime
 
 import pytest
 
-from realtime.history import MAX_EXPORTS
 from realtime.sim.tables import fill_rows
 from tests.support.latency import LiveLatency
 from tests.support.pg import TestDb, run
@@ -21,6 +20,7 @@ from tests.support.slowhttp import SlowDownload
 
 ROWS = 300_000
 PER_CLIENT = 20
+MAX_EXPORTS = 4
 ATTEMPTS = 2_000
 ABUSER = "127.0.0.2"  # all of 127/8 is loopback: one address apart from the viewer's
 WINDOW = {"start": "2025-01-01T00:00:00Z", "end": "2026-01-01T00:00:00Z"}
@@ -40,7 +40,7 @@ def live(db: TestDb) -> Iterator[LiveServer]:
             await conn.close()
 
     run(fill())
-    with serve(db.settings(max_viewers_per_client=PER_CLIENT)) as server:
+    with serve(db.settings(max_viewers_per_client=PER_CLIENT, max_exports=MAX_EXPORTS)) as server:
         yield server
 
 

@@ -15,7 +15,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from realtime.app import create_app
-from realtime.history import MAX_EXPORTS, POOL_SIZE
+from realtime.history import POOL_SIZE
 from realtime.sim.tables import fill_rows
 from tests.support.http import request
 from tests.support.pg import TestDb, run
@@ -102,6 +102,7 @@ def test_bad_export_parameters(client: TestClient, params: dict[str, str], statu
 # -- exports read from PostgreSQL, through a live server ------------------------------
 
 BIG = 300_000
+MAX_EXPORTS = 3  # MAX_EXPORTS, set below its default
 BIG_END = datetime(2025, 7, 1)
 BIG_WINDOW = {"series": "temperature", "layout": "long", "start": "2025-01-01T00:00:00Z", "end": "2025-07-02T00:00:00Z"}
 
@@ -118,7 +119,7 @@ def paged(db: TestDb) -> Iterator[LiveServer]:
             await conn.close()
 
     run(fill())
-    with serve(db.settings(store_max_points=1000)) as live:
+    with serve(db.settings(store_max_points=1000, max_exports=MAX_EXPORTS)) as live:
         live.ctx.history.chunk_rows = 5_000
         yield live
 
