@@ -20,6 +20,7 @@ from realtime.config import Settings
 from realtime.context import PACKAGE_DIR, Context
 from realtime.db import create_pool
 from realtime.health import DbHealth
+from realtime.history import POOL_SIZE as HISTORY_POOL_SIZE
 from realtime.history import History
 from realtime.hub import Hub
 from realtime.monitor import MetricsServer, StateCollector, endpoint
@@ -36,8 +37,6 @@ __all__ = ["BackgroundTask", "create_app"]
 
 log = logging.getLogger(__name__)
 BackgroundTask = Callable[[], Coroutine[Any, Any, None]]
-# Connections for on-demand reads (history older than the store, CSV), apart from the pollers'.
-_HISTORY_POOL_SIZE = 4
 # Encoded replays kept for reconnect storms.
 _REPLAY_CACHE_BYTES = 64 * 1024 * 1024
 
@@ -93,7 +92,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         pool = await create_pool(settings.pg, max_size=len(settings.series) + 1)
-        ctx.history.pool = await create_pool(settings.pg, max_size=_HISTORY_POOL_SIZE)
+        ctx.history.pool = await create_pool(settings.pg, max_size=HISTORY_POOL_SIZE)
         try:
             async with anyio.create_task_group() as tg:
                 for spec in settings.series:

@@ -238,6 +238,14 @@ class Settings(AccessSettings):
             integer(1, 1_000_000),
         ),
     )
+    max_exports: int = field(
+        default=4,
+        metadata=env(
+            "MAX_EXPORTS",
+            "CSV exports one process streams at once; the next is refused with 429 and `Retry-After`",
+            integer(1, 1000),
+        ),
+    )
     max_message_bytes: int = field(
         default=64 * 1024,
         metadata=env(

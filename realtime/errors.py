@@ -16,8 +16,10 @@ class ConfigError(Exception):
 class ApiError(Exception):
     """A request the server cannot serve, with its HTTP status and the parameter at fault."""
 
-    def __init__(self, status: int, message: str, parameter: str | None = None) -> None:
+    def __init__(self, status: int, message: str, parameter: str | None = None, *, retry_after: int = 0) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.parameter = parameter
+        # > 0: seconds a client should wait before trying again (429, 503), sent as Retry-After.
+        self.retry_after = retry_after

@@ -4,10 +4,17 @@ The store holds every row from ``covered_from`` on. Windows that start
 before that are read from the table, through SQL objects and a connection
 pool of this module's own, so on-demand reads never borrow the pollers'
 connections and never depend on a poller's state.
+
+On-demand reads are bounded apart from the pollers: at most ``POOL_SIZE``
+connections, a wait of at most ``ACQUIRE_TIMEOUT`` for one (then 503 with
+Retry-After), and at most ``MAX_EXPORTS`` CSV exports at once (then 429).
+A streamed read takes a connection per page and gives it back before the
+page is yielded, so a slow client never holds one.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 
@@ -30,12 +37,17 @@ from realtime.health import DbHealth
 from realtime.rows import Rows, empty_rows
 from realtime.series import SeriesSpec
 from realtime.store import SeriesData, Store
-from realtime.times import dt_from_us, us_from_dt
+from realtime.times import dt_from_us
 
-__all__ = ["CHUNK_ROWS", "History"]
+__all__ = ["ACQUIRE_TIMEOUT", "CHUNK_ROWS", "POOL_SIZE", "RETRY_AFTER", "History", "Slots"]
 
 # Rows per chunk of a streamed read: big enough for numpy, small enough to stay flat.
 CHUNK_ROWS = 50_000
+# Connections for on-demand reads, and how long a read waits for one before a 503.
+POOL_SIZE = 4
+ACQUIRE_TIMEOUT = 5.0
+# What a client refused for lack of room is told to wait, in seconds.
+RETRY_AFTER = 5
 
 _UNAVAILABLE = "the database is unavailable; this range is not in memory"
 _ANY_READ_ERROR: tuple[type[BaseException], ...] = (
@@ -46,6 +58,23 @@ _ANY_READ_ERROR: tuple[type[BaseException], ...] = (
 )
 
 
+class Slots:
+    """A count of places taken without waiting: a request finds one free, or is refused."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.taken = 0
+
+    def take(self) -> bool:
+        if self.taken >= self.size:
+            return False
+        self.taken += 1
+        return True
+
+    def give_back(self) -> None:
+        self.taken -= 1
+
+
 class History:
     def __init__(self, settings: Settings, store: Store, health: DbHealth, *, chunk_rows: int = CHUNK_ROWS) -> None:
         self.settings = settings
@@ -54,6 +83,12 @@ class History:
         self.chunk_rows = chunk_rows
         self.pool: asyncpg.Pool | None = None
         self._sql: dict[str, SeriesSql] = {}
+        self.acquire_timeout = ACQUIRE_TIMEOUT
+        # Made on first use, inside the event loop that serves the app (Python 3.10 binds it there).
+        self._connections: asyncio.Semaphore | None = None
+        self.exports = Slots(settings.max_exports)
+        # Pages read from PostgreSQL by streamed reads: what a test watches to see an export stop.
+        self.pages_read = 0
 
     def in_memory(self, series: SeriesData, start: int) -> bool:
         """Whether [start, ...] is answered from the store (a table not yet loaded has no rows to show)."""
@@ -93,23 +128,30 @@ class History:
         self.check_available(spec, start)
         if not series.loaded:
             return empty_rows()
-        async with self._connection() as conn:
-            try:
-                sql = await self._sql_for(conn, spec)
-                return await read_rows(conn, sql.rows_between(end_inclusive=True), dt_from_us(start), dt_from_us(end))
-            except (TableMissing, TableUnusable, asyncpg.PostgresError) as exc:
-                if classify(exc) is not None:
-                    raise
-                self._sql.pop(spec.key, None)
-                raise ApiError(503, f"{spec.key} cannot be read: {exc}") from None
+        return await self._read(spec, start, end, None)
 
     @contextlib.asynccontextmanager
     async def _connection(self) -> AsyncIterator[Conn]:
         """A connection of the history pool; outages are reported to health and answered with 503."""
         if self.pool is None:
             raise ApiError(503, _UNAVAILABLE)
+        if self._connections is None:
+            self._connections = asyncio.Semaphore(POOL_SIZE)
         try:
-            conn = await self.pool.acquire()
+            # Waiting for a busy pool says nothing about the database: not a health failure.
+            await asyncio.wait_for(self._connections.acquire(), self.acquire_timeout)
+        except asyncio.TimeoutError:
+            raise ApiError(503, "too many reads of the database at once; try again", retry_after=RETRY_AFTER) from None
+        try:
+            async with self._pooled(self.pool) as conn:
+                yield conn
+        finally:
+            self._connections.release()
+
+    @contextlib.asynccontextmanager
+    async def _pooled(self, pool: asyncpg.Pool) -> AsyncIterator[Conn]:
+        try:
+            conn = await pool.acquire()
         except Exception as exc:
             self.health.failed(exc, classify(exc, connecting=True) or "refused")
             raise ApiError(503, _UNAVAILABLE) from None
@@ -124,7 +166,7 @@ class History:
         finally:
             # A broken connection fails its reset; the pool closes it.
             with contextlib.suppress(Exception):
-                await self.pool.release(conn)
+                await pool.release(conn)
 
     async def before(self, spec: SeriesSpec, start: int) -> tuple[int, float] | None:
         """The newest row before ``start``: the value in force as the window opens."""
@@ -149,7 +191,7 @@ class History:
         series = self.store[spec.key]
         if self.in_memory(series, start):
             return self._store_chunks(series, start, end)
-        return self._db_chunks(spec, start, end)
+        return self._db_chunks(spec, series, start, end)
 
     async def _store_chunks(self, series: SeriesData, start: int, end: int) -> AsyncIterator[Rows]:
         # The cursor is a time, not an index: rows merged meanwhile cannot shift it.
@@ -165,25 +207,48 @@ class History:
             yield t, v
             cursor = int(t[-1]) + 1
 
-    async def _db_chunks(self, spec: SeriesSpec, start: int, end: int) -> AsyncIterator[Rows]:
-        async with self._connection() as conn, conn.transaction(readonly=True):
-            sql = await self._sql_for(conn, spec)
-            cur = await conn.cursor(sql.rows_between(end_inclusive=True), dt_from_us(start), dt_from_us(end))
-            held = empty_rows()
-            while True:
-                records = await cur.fetch(self.chunk_rows)
-                if not records:
-                    if held[0].size:
-                        yield held
-                    return
-                t = np.concatenate((held[0], np.array([us_from_dt(r[0]) for r in records], dtype=np.int64)))
-                v = np.concatenate((held[1], np.array([r[1] for r in records], dtype=np.float64)))
-                # Hold back the last instant: the next fetch may hold more rows
-                # of it, and a chunk must end on a timestamp boundary.
-                cut = int(np.searchsorted(t, t[-1], "left"))
-                held = (t[cut:], v[cut:])
-                if cut:
-                    yield t[:cut], v[:cut]
+    async def _db_chunks(self, spec: SeriesSpec, series: SeriesData, start: int, end: int) -> AsyncIterator[Rows]:
+        """Keyset pages (``time >= cursor ORDER BY time LIMIT n``), each on a connection given back at once.
+
+        No cursor or transaction outlives a page, so a client reading slowly
+        holds nothing in the database. Once the store covers the cursor, the
+        rest comes from memory.
+        """
+        cursor = start
+        while cursor <= end:
+            if series.covers(cursor):
+                async for chunk in self._store_chunks(series, cursor, end):
+                    yield chunk
+                return
+            t, v = await self._page(spec, cursor, end, self.chunk_rows)
+            if t.size < self.chunk_rows:
+                if t.size:
+                    yield t, v
+                return
+            # The page may have cut the last instant short: keep it for the next page.
+            cut = int(np.searchsorted(t, t[-1], "left"))
+            if cut == 0:  # a whole page at one instant: read that instant whole
+                t, v = await self._page(spec, int(t[-1]), int(t[-1]), None)
+                cut = t.size
+            yield t[:cut], v[:cut]
+            cursor = int(t[cut - 1]) + 1
+
+    async def _page(self, spec: SeriesSpec, start: int, end: int, limit: int | None) -> Rows:
+        self.pages_read += 1
+        return await self._read(spec, start, end, limit)
+
+    async def _read(self, spec: SeriesSpec, start: int, end: int, limit: int | None) -> Rows:
+        """Rows with start <= t <= end, the first ``limit`` of them if given."""
+        async with self._connection() as conn:
+            try:
+                sql = await self._sql_for(conn, spec)
+                query = sql.rows_between(end_inclusive=True) + ("" if limit is None else f" LIMIT {int(limit)}")
+                return await read_rows(conn, query, dt_from_us(start), dt_from_us(end))
+            except (TableMissing, TableUnusable, asyncpg.PostgresError) as exc:
+                if classify(exc) is not None:
+                    raise
+                self._sql.pop(spec.key, None)
+                raise ApiError(503, f"{spec.key} cannot be read: {exc}") from None
 
     async def slabs(self, specs: Sequence[SeriesSpec], start: int, end: int) -> AsyncIterator[list[Rows]]:
         """Slabs of rows, all series cut at the same instant, in time order."""

@@ -160,3 +160,26 @@ async def test_slabs_cut_every_series_at_the_same_instant(db: TestDb) -> None:
         assert last < first
     assert pairs([slab[0] for slab in slabs]) == pairs([columns(dense)])
     assert pairs([slab[1] for slab in slabs]) == pairs([columns(sparse)])
+
+
+async def test_sql_pages_hold_no_connection_and_keep_an_instant_whole(db: TestDb) -> None:
+    """Guards the keyset pages of a CSV export: twelve rows at one instant outgrow a page of five
+    and still come whole, no connection is held while a chunk is out, and the store takes over."""
+    crowded = [(at(5), float(k)) for k in range(12)]
+    rest = [(at(i), float(i)) for i in range(6, 40)]
+    await db.insert("pressure", crowded + rest)
+    store = Store(KEYS)
+    store["pressure"].replace(tail(columns(rest), us(30)), covered_from=us(30), rows_before=12 + 24)
+    await db.insert("pressure", [(at(35.5), -1.0)])  # only the table has it: it tells the sources apart
+    chunks: list[Rows] = []
+    async with history(db, store, chunk_rows=5) as h:
+        assert h.pool is not None
+        async for chunk in h.chunks(db.spec("pressure"), us(0), us(100)):
+            assert h.pool.get_idle_size() == h.pool.get_size()  # every connection is back in the pool
+            chunks.append(chunk)
+    assert chunks[0][0].tolist() == [us(5)] * 12
+    for (a, _), (b, _) in itertools.pairwise(chunks):
+        assert a[-1] < b[0]
+    assert pairs(chunks) == pairs([columns(crowded + rest)])
+    # From 30 s on the rows came from the store: SQL read 36 rows, a page of 5 at a time (and the crowd whole).
+    assert h.pages_read <= 2 + 24 // 4 + 2

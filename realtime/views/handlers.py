@@ -19,8 +19,8 @@ log = logging.getLogger(__name__)
 MAX_MESSAGE = 200
 
 
-def _body(message: str, parameter: str | None) -> dict[str, str]:
-    body = {"error": message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - 1] + "…"}
+def _body(message: str, parameter: str | None) -> dict[str, str | int]:
+    body: dict[str, str | int] = {"error": message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - 1] + "…"}
     if parameter is not None:
         body["parameter"] = parameter
     return body
@@ -28,7 +28,12 @@ def _body(message: str, parameter: str | None) -> dict[str, str]:
 
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    return JSONResponse(_body(exc.message, exc.parameter), status_code=exc.status)
+    body, headers = _body(exc.message, exc.parameter), {}
+    if exc.retry_after > 0:
+        headers["Retry-After"] = str(exc.retry_after)
+        if exc.status == 429:  # the error schema's retry_after_s is for 429 only
+            body["retry_after_s"] = exc.retry_after
+    return JSONResponse(body, status_code=exc.status, headers=headers)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
