@@ -50,6 +50,8 @@ export class SeriesChart {
   private readonly progress: HTMLDivElement;
   private u: uPlot | null = null;
   private drawn: Drawn = { x: [], y: [], isolated: [], held: -1 };
+  /** The last automatic y fit, and what it was computed from (see yRange). */
+  private yFit: { drawn: Drawn; min: number; max: number; live: boolean; range: Range | null } | null = null;
   private opts: DrawOptions = { gaps: [], interpolation: "step", live: false };
   private hasData = false;
   private min = 0;
@@ -321,8 +323,13 @@ export class SeriesChart {
 
   private yRange(): uPlot.Range.MinMax {
     if (this.manual) return [this.manual.min, this.manual.max];
-    const data = robustRange(this.drawn.x, this.drawn.y, this.min, this.max, this.opts.live);
-    const r = autoRange(data, this.series.low, this.series.high);
+    // uPlot asks several times per drawing, and the fit sorts every point: ask it once per data and window.
+    const c = this.yFit;
+    if (c?.drawn !== this.drawn || c.min !== this.min || c.max !== this.max || c.live !== this.opts.live) {
+      const data = robustRange(this.drawn.x, this.drawn.y, this.min, this.max, this.opts.live);
+      this.yFit = { drawn: this.drawn, min: this.min, max: this.max, live: this.opts.live, range: data };
+    }
+    const r = autoRange(this.yFit!.range, this.series.low, this.series.high);
     return [r.min, r.max];
   }
 

@@ -160,22 +160,16 @@ export class Dashboard {
   async start(): Promise<void> {
     window.setInterval(() => this.tick(), 1000);
     window.setInterval(() => void this.refreshSeriesInfo(), SERIES_REFRESH_MS);
+    // Built before the first load: the `points` asked for are the built plot's pixel columns,
+    // which M4 must match exactly (asked earlier, from an estimate, it hides extremes).
+    this.buildCharts();
     // The page carries the series list as it was when served: no round trip before the first load.
-    const infos = this.boot.info?.length ? this.boot.info : null;
-    if (!infos) this.buildCharts(); // drawn while the list is fetched
-    if (infos) this.applyInfos(infos);
+    if (this.boot.info?.length) this.applyInfos(this.boot.info);
     else await this.refreshSeriesInfo();
     this.resolveWindow();
-    const loading = this.loader.load(this.order.map((s) => s.key));
-    if (infos) {
-      // Let api.ts send the request it gathers in a microtask, then build the charts while the
-      // server answers. No frame is drawn in between (microtasks run first): none sees an unbuilt chart.
-      await Promise.resolve();
-      this.buildCharts();
-    }
     this.applyWindowToCharts();
     this.renderWindow();
-    await loading;
+    await this.loader.load(this.order.map((s) => s.key));
     await Promise.all(this.order.map((s) => s.fillTile()));
     this.stats.schedule(0);
     this.status.update(this.order);
