@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -257,7 +258,13 @@ async def _history(db: TestDb, hours: float) -> int:
     return (end - timedelta(hours=hours) - EPOCH) // timedelta(milliseconds=1)
 
 
-def _run_app(db: TestDb, port: int, series_file: Path) -> subprocess.Popen[bytes]:
+@contextmanager
+def running_app(db: TestDb, tmp: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """``run-app`` in a process of its own on ``db``'s tables, once ready: the process and its WebSocket URL."""
+    series_file = Path(tmp) / "series.json"
+    series_file.write_text(
+        json.dumps([{"key": s.key, "table": s.table, "name": s.name, "schema": db.schema} for s in db.series])
+    )
     pg = db.reader
     env = {
         **os.environ,
@@ -272,8 +279,22 @@ def _run_app(db: TestDb, port: int, series_file: Path) -> subprocess.Popen[bytes
         # Every viewer of the benchmark comes from 127.0.0.1.
         "MAX_VIEWERS_PER_CLIENT": "8000",
     }
+    port = free_port()
     cmd = [sys.executable, "-m", "realtime.cli", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    return subprocess.Popen(cmd, env=env)
+    app = subprocess.Popen(cmd, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        yield app, f"ws://127.0.0.1:{port}/ws"
+    finally:
+        app.terminate()
+        app.wait(30)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -293,22 +314,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             db = asyncio.run(create_schema(admin, server))
             since = asyncio.run(_history(db, 1.0))
-            series_file = Path(tmp) / "series.json"
-            series_file.write_text(
-                json.dumps([{"key": s.key, "table": s.table, "name": s.name, "schema": db.schema} for s in db.series])
-            )
-            port = free_port()
-            app = _run_app(db, port, series_file)
-            try:
-                deadline = time.monotonic() + 60
-                while time.monotonic() < deadline:
-                    try:
-                        if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        pass
-                    time.sleep(0.2)
-                url = f"ws://127.0.0.1:{port}/ws"
+            with running_app(db, tmp) as (app, url):
                 next_id = 1_000_000
                 for n in counts:
                     print(f"measuring {n} viewers …", file=sys.stderr, flush=True)
@@ -317,9 +323,6 @@ def main(argv: list[str] | None = None) -> int:
                 if args.storm:
                     print(f"reconnect storm of {args.storm} viewers …", file=sys.stderr, flush=True)
                     storm = asyncio.run(_storm(db, url, app.pid, args.storm, since, next_id))
-            finally:
-                app.terminate()
-                app.wait(30)
         finally:
             asyncio.run(drop_database(server.admin, admin.database))
 

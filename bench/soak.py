@@ -22,11 +22,8 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import httpx2 as httpx
-
-from bench.fanout import TABLES, Crowd, _proc_rss, _run_app, _server
+from bench.fanout import TABLES, Crowd, _proc_rss, _server, running_app
 from tests.support.pg import TestDb, create_database, create_schema, drop_database
-from tests.support.server import free_port
 
 
 def _fds(pid: int) -> int:
@@ -114,25 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         admin = asyncio.run(create_database(server.admin))
         try:
             db = asyncio.run(create_schema(admin, server))
-            series_file = Path(tmp) / "series.json"
-            series_file.write_text(
-                json.dumps([{"key": s.key, "table": s.table, "name": s.name, "schema": db.schema} for s in db.series])
-            )
-            port = free_port()
-            app = _run_app(db, port, series_file)
-            try:
-                deadline = time.monotonic() + 60
-                while time.monotonic() < deadline:
-                    try:
-                        if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        pass
-                    time.sleep(0.2)
-                return asyncio.run(_soak(db, f"ws://127.0.0.1:{port}/ws", app.pid, args.viewers, args.minutes))
-            finally:
-                app.terminate()
-                app.wait(30)
+            with running_app(db, tmp) as (app, url):
+                return asyncio.run(_soak(db, url, app.pid, args.viewers, args.minutes))
         finally:
             asyncio.run(drop_database(server.admin, admin.database))
 
