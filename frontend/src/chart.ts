@@ -11,7 +11,7 @@ import { drawAlarmTrace, drawLimitLabels, drawLimitZones, drawMarkers, drawOutag
 import { withAlpha } from "./color";
 import { axisLabel, fmtValue } from "./format";
 import { alarmIndices, inForceIndex, sampleIndices, type Drawn } from "./segments";
-import { cssVar } from "./theme";
+import { chartStyle, type ChartStyle } from "./theme";
 import { fmtTicks, timeZoneMode } from "./time";
 import type { Interpolation, SeriesStyle } from "./types";
 import { autoRange, clippedIndices, niceTicks, robustRange, tickLabel, type Range, type Ticks } from "./yaxis";
@@ -59,6 +59,8 @@ export class SeriesChart {
   /** A y range the user set; null: automatic. */
   private manual: Range | null = null;
   private ticks: Ticks = { ticks: [], step: 0, decimals: 0 };
+  /** The y axis width this chart last laid out with (see yAxisSize). */
+  private axisSize = 0;
   /** What the last draw showed, for tests: the y range, its labels, the edge markers. */
   shown = { y: { min: 0, max: 1 }, labels: [] as string[], clipped: 0, limits: [] as string[] };
   private dragOrigin = false;
@@ -95,25 +97,28 @@ export class SeriesChart {
   }
 
   /** Builds (or rebuilds, after a theme or zone change) the uPlot instance. */
-  build(): void {
+  /** The plot box's size now, for build: measured for all charts before any is built, one layout serves all. */
+  measure(): { width: number; height: number } {
+    return {
+      width: Math.max(240, Math.floor(this.plot.clientWidth)),
+      height: Math.max(100, Math.floor(this.plot.clientHeight)),
+    };
+  }
+
+  build(style: ChartStyle = chartStyle(), { width, height } = this.measure()): void {
     this.u?.destroy();
-    const { width, height } = this.size();
     const s = this.series;
-    const text = cssVar("--chart-text");
-    const grid = cssVar("--chart-grid");
+    const { text, grid, fontSize: px, family } = style;
     const hasLimits = s.low !== null || s.high !== null;
     const utc = timeZoneMode() === "utc";
     const label = axisLabel(s.name, s.unit, height);
-    // Canvas text follows the page's scale (larger on control-room screens).
-    const px = Number.parseFloat(cssVar("--chart-font-size")) || 11;
-    const family = cssVar("--font-ui") || "system-ui, sans-serif";
     const font = `${px}px ${family}`;
     const labelFont = `600 ${px}px ${family}`;
     const yAxisSize = Math.round((Y_AXIS_SIZE * px) / 11);
     const palette: Palette = {
       series: s.color,
-      alarm: cssVar("--alarm") || "#d11a2a",
-      surface: cssVar("--surface") || "#fff",
+      alarm: style.alarm,
+      surface: style.surface,
       text,
       font: `${Math.round(px * uPlot.pxRatio)}px ${family}`,
     };
@@ -255,6 +260,8 @@ export class SeriesChart {
   }
 
   setWindow(min: number, max: number): void {
+    // Every redraw passes the window: an unchanged one must not cost a second draw.
+    if (min === this.min && max === this.max) return;
     this.min = min;
     this.max = max;
     this.u?.setScale("x", { min, max });
@@ -337,11 +344,13 @@ export class SeriesChart {
   private yAxisSize(u: uPlot, values: string[] | null, font: string, min: number): number {
     yLabelWidths.set(this, this.labelWidth(u, values, font));
     const size = Math.max(min, Math.max(...yLabelWidths.values()) + 30);
+    this.axisSize = size;
     if (size !== sharedYAxisSize) {
       sharedYAxisSize = size;
-      // The others take the new width on their next layout: ask for it now.
+      // The others take the new width on their next layout: ask for it now, of those not already
+      // laid out at it (at start-up every chart is, and a second draw of each would delay the first view).
       requestAnimationFrame(() => {
-        for (const c of yLabelWidths.keys()) if (c !== this) c.u?.redraw(false, true);
+        for (const c of yLabelWidths.keys()) if (c.axisSize !== sharedYAxisSize) c.u?.redraw(false, true);
       });
     }
     return size;
@@ -358,16 +367,9 @@ export class SeriesChart {
     return Math.ceil(w);
   }
 
-  private size(): { width: number; height: number } {
-    return {
-      width: Math.max(240, Math.floor(this.plot.clientWidth)),
-      height: Math.max(100, Math.floor(this.plot.clientHeight)),
-    };
-  }
-
   private fit(): void {
     if (!this.u) return;
-    const { width, height } = this.size();
+    const { width, height } = this.measure();
     const s = this.series;
     if (axisLabel(s.name, s.unit, height) !== this.u.axes[1]!.label) {
       this.build(); // the axis label is fixed at build time

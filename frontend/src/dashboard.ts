@@ -17,7 +17,7 @@ import { PageStatus } from "./pagestatus";
 import { SeriesView } from "./series";
 import { StatsLoop } from "./statsloop";
 import { exposeForTests } from "./testhooks";
-import { currentTheme, initTheme, seriesColor, toggleTheme } from "./theme";
+import { chartStyle, currentTheme, initTheme, seriesColors, toggleTheme } from "./theme";
 import { setTimeZoneMode, timeZoneMode } from "./time";
 import { TimeWindow } from "./timewindow";
 import { Tooltip } from "./tooltip";
@@ -56,6 +56,7 @@ export class Dashboard {
   private infoRetry: number | undefined;
   /** The window shown during a shift+drag pan, before it is committed. */
   private preview: { start: number; end: number } | null = null;
+  private fitPlots: () => void = () => undefined;
 
   constructor(private readonly boot: Boot) {
     const { window: urlWindow, tz } = readUrl();
@@ -134,8 +135,9 @@ export class Dashboard {
       clearCursor: () => this.cursor.clear(),
     };
     const yRanges = readYRanges();
+    const colors = seriesColors(this.boot.series.length);
     this.boot.series.forEach((cfg, i) => {
-      const s = new SeriesView(cfg, seriesColor(i), events);
+      const s = new SeriesView(cfg, colors[i]!, events);
       const y = yRanges.get(cfg.key);
       if (y) s.setYRange(y, false);
       // Keys on the chart itself, not on the y-range form inside its panel.
@@ -149,27 +151,35 @@ export class Dashboard {
     });
     // One time axis, under the bottom chart; the others keep its grid.
     this.order.forEach((s, i) => (s.chart.timeLabels = i === this.order.length - 1));
-    fitPlotsToViewport(charts, this.order.length);
+    this.fitPlots = fitPlotsToViewport(charts, this.order.length);
     for (const s of this.order) s.chart.setOverlay({ kind: "loading", text: "Loading history…" });
   }
 
   private buildCharts(): void {
-    for (const s of this.order) s.chart.build();
+    const style = chartStyle();
+    const sizes = this.order.map((s) => s.chart.measure());
+    this.order.forEach((s, i) => s.chart.build(style, sizes[i]));
   }
 
   async start(): Promise<void> {
     window.setInterval(() => this.tick(), 1000);
     window.setInterval(() => void this.refreshSeriesInfo(), SERIES_REFRESH_MS);
-    // Built before the first load: the `points` asked for are the built plot's pixel columns,
-    // which M4 must match exactly (asked earlier, from an estimate, it hides extremes).
-    this.buildCharts();
     // The page carries the series list as it was when served: no round trip before the first load.
     if (this.boot.info?.length) this.applyInfos(this.boot.info);
     else await this.refreshSeriesInfo();
     this.resolveWindow();
     this.applyWindowToCharts();
     this.renderWindow();
+    // The tiles and the toolbar now hold their text: size the plots for them now, not a frame
+    // after the charts are built (that would draw each chart a second time, a pixel shorter).
+    this.fitPlots();
+    // Built before the first load: the `points` asked for are the built plot's pixel columns,
+    // which M4 must match exactly (asked earlier, from an estimate, it hides extremes). And
+    // built once the window is known, so that each draws once before the data comes, not twice.
+    this.buildCharts();
     await this.loader.load(this.order.map((s) => s.key));
+    // Drawn now, not at the next animation frame: the first view waits for nothing else.
+    this.drawNow();
     await Promise.all(this.order.map((s) => s.fillTile()));
     this.stats.schedule(0);
     this.status.update(this.order);
@@ -292,10 +302,8 @@ export class Dashboard {
 
   /** Canvas colours and the time zone are fixed when a chart is built. */
   private rebuildCharts(): void {
-    for (const s of this.order) {
-      s.chart.build();
-      s.dirty = true;
-    }
+    this.buildCharts();
+    for (const s of this.order) s.dirty = true;
     this.requestFrame();
   }
 
@@ -372,6 +380,11 @@ export class Dashboard {
 
   private requestFrame(): void {
     if (!this.frame) this.frame = requestAnimationFrame(() => this.draw());
+  }
+
+  private drawNow(): void {
+    cancelAnimationFrame(this.frame);
+    this.draw();
   }
 
   /** At most once per frame: slide a live window, redraw series with new rows. */

@@ -8,8 +8,11 @@ const BOTTOM_PX = 14;
 const MIN_PLOT_PX = 96;
 const MAX_PLOT_PX = 440;
 
-/** Sizes the plots of `count` chart panels in `charts` now, and again whenever the page around them changes. */
-export function fitPlotsToViewport(charts: HTMLElement, count: number): void {
+/**
+ * Sizes the plots of `count` chart panels in `charts` now, and again whenever the page around them
+ * changes. Returns the sizing, to be run again at once when the caller has just changed that page.
+ */
+export function fitPlotsToViewport(charts: HTMLElement, count: number): () => void {
   const fit = () => fitPlots(charts, count);
   fit();
   window.addEventListener("resize", fit);
@@ -19,6 +22,7 @@ export function fitPlotsToViewport(charts: HTMLElement, count: number): void {
     const el = document.querySelector(sel);
     if (el) refit.observe(el);
   }
+  return fit;
 }
 
 function fitPlots(charts: HTMLElement, count: number): void {

@@ -259,10 +259,12 @@ export class SeriesView {
   /** Hands the rows to the chart, broken at outages, with the value in force carried to the right. */
   redraw(win: Range, live: boolean, newest: number | null): void {
     this.dirty = false;
+    this.chart.setWindow(win.start, win.end);
+    // Nothing to hand over before the first load: redrawing the empty chart would only delay it.
+    if (!this.loaded) return this.chart.setOverlay(this.overlay(win));
     const b = this.buf;
     // A live window slides: rows a whole span behind it are not needed any more.
     if (live && !b.reloading) b.trimBefore(win.start - (win.end - win.start));
-    this.chart.setWindow(win.start, win.end);
     const last = b.lastT ?? b.before?.t ?? null;
     let holdUntil: number | null = null;
     if (this.interpolation === "step" && last !== null && b.gapMs !== null) {

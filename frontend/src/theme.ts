@@ -45,6 +45,31 @@ export function toggleTheme(): Theme {
   return next;
 }
 
+/** What the charts draw with, from CSS custom properties (uPlot cannot use var()). */
+export interface ChartStyle {
+  text: string;
+  grid: string;
+  /** Canvas text follows the page's scale (larger on control-room screens). */
+  fontSize: number;
+  family: string;
+  alarm: string;
+  surface: string;
+}
+
+/** Reads the chart style in one pass: read between DOM changes, each property would cost a style recalculation. */
+export function chartStyle(): ChartStyle {
+  const cs = getComputedStyle(document.documentElement);
+  const v = (name: string) => cs.getPropertyValue(name).trim();
+  return {
+    text: v("--chart-text"),
+    grid: v("--chart-grid"),
+    fontSize: Number.parseFloat(v("--chart-font-size")) || 11,
+    family: v("--font-ui") || "system-ui, sans-serif",
+    alarm: v("--alarm") || "#d11a2a",
+    surface: v("--surface") || "#fff",
+  };
+}
+
 /** Reads a CSS custom property for canvas drawing (uPlot cannot use var()). */
 export function cssVar(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
@@ -52,7 +77,8 @@ export function cssVar(name: string): string {
 
 const PALETTE_VARS = ["--series-1", "--series-2", "--series-3", "--series-4", "--series-5", "--series-6"];
 
-/** Series colours come from CSS (one palette that reads on both themes). */
-export function seriesColor(i: number): string {
-  return cssVar(PALETTE_VARS[i % PALETTE_VARS.length]!) || "#3b82f6";
+/** Series colours come from CSS (one palette that reads on both themes), `n` of them read in one pass. */
+export function seriesColors(n: number): string[] {
+  const cs = getComputedStyle(document.documentElement);
+  return Array.from({ length: n }, (_, i) => cs.getPropertyValue(PALETTE_VARS[i % PALETTE_VARS.length]!).trim() || "#3b82f6");
 }
