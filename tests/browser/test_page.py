@@ -212,6 +212,28 @@ def test_layout_holds_from_laptop_to_control_room(viewer: Viewer) -> None:
         expect(page.get_by_test_id("chart-pressure").locator("canvas").first, where).to_be_in_viewport()
 
 
+def test_an_idle_dashboard_does_next_to_no_layout_work(viewer: Viewer) -> None:
+    """A control-room screen stays open for weeks: with no new rows it must not lay the page out every frame.
+
+    An invisible progress bar animating `left` once cost 60 layouts a second, for as long as the page was open.
+    What may remain: the clock's once-a-second text ("updated 3 s ago").
+    """
+    wait_live(viewer)
+    wait_stats(viewer)
+    page = viewer.page
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Performance.enable")
+
+    def layouts() -> float:
+        metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+        return float(metrics["LayoutCount"])
+
+    before = layouts()
+    seconds = 3.0
+    page.wait_for_timeout(seconds * 1000)  # the interval measured: no condition can stand for it
+    assert layouts() - before <= 3 * seconds
+
+
 def test_keyboard_reaches_controls_with_accessible_names(viewer: Viewer) -> None:
     v, page = viewer, viewer.page
     wanted = {*PRESETS, "range-start", "range-end", "range-apply", "live-toggle", "refresh", "download-csv"}
