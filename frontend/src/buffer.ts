@@ -136,10 +136,11 @@ export class SeriesBuffer {
   private takeReplay(b: Batch): AppendResult {
     const since = this.since;
     this.since = null;
-    if (since !== null) this.dropAfter(since);
+    const dropped = since !== null && this.dropAfter(since);
     this.seq = b.seq;
-    this.add(b.t, b.v);
-    return "applied";
+    const added = this.add(b.t, b.v);
+    // A replay with nothing new (the usual one, just after a load) needs no redraw of the chart.
+    return dropped || added ? "applied" : "ignored";
   }
 
   /** Start a REST reload: appends are queued until finishReload/cancelReload. */
@@ -190,11 +191,14 @@ export class SeriesBuffer {
   }
 
   /** Drops every row after x and the outages that end after it. */
-  private dropAfter(x: number): void {
+  /** Drops the rows after x; returns whether there were any. */
+  private dropAfter(x: number): boolean {
     const i = upperBound(this.t, x);
+    const had = this.t.length > i;
     this.t.length = i;
     this.v.length = i;
     this.gaps = this.gaps.filter((g) => g[1] <= x);
+    return had;
   }
 
   /**

@@ -163,6 +163,15 @@ describe("replay after a subscribe is authoritative above since", () => {
     assert.equal(b.append({ t: [6], v: [6], seq: 4 }), "duplicate");
   });
 
+  it("takes an empty replay without asking for a redraw", () => {
+    const b = buf([1, 2, 3], [1, 2, 3], { seq: 10 });
+    b.expectReplay(3);
+    assert.equal(b.append({ t: [], v: [], seq: 12, replay: true }), "ignored");
+    assert.deepEqual(b.t, [1, 2, 3]);
+    assert.equal(b.seq, 12, "its seq is adopted all the same");
+    assert.equal(b.append({ t: [4], v: [4], seq: 13 }), "applied");
+  });
+
   it("replaces a live row the replay corrects (same time, other value)", () => {
     const b = buf([1, 2], [1, 2], { seq: 5 });
     b.expectReplay(2);
