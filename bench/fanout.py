@@ -5,7 +5,7 @@ connects N WebSocket viewers from this process, and writes 4 tables x 2 rows/s.
 For each N it prints commit -> receive latency (p50/p99, and p99 minus the
 one-viewer p99), rows lost or duplicated, server CPU per viewer-frame and per
 viewer-row, and server memory per viewer. Then a reconnect storm: N viewers
-subscribe at once asking to replay the last hour.
+reconnect at once and ask to replay the last hour (see :mod:`bench.storm`).
 
     python -m bench.fanout                          # embedded PostgreSQL
     POSTGRES_HOST=127.0.0.1 POSTGRES_PORT=5432 POSTGRES_USER=postgres \\
@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import multiprocessing
 import os
 import resource
 import subprocess
@@ -31,7 +30,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import partial
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -39,21 +37,13 @@ import httpx2 as httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from bench.common import TABLES, pct, proc_cpu, proc_rss, write_rows
+from bench.storm import report, storm
 from tests.support.pg import TestDb, create_database, create_schema, drop_database, server_from_env
 from tests.support.server import free_port
 
-TABLES = ("temperature", "ph", "do", "pressure")
 EPOCH = datetime(1970, 1, 1)
 _server = contextmanager(partial(server_from_env, prefix="rt-fanout-"))
-
-
-def _proc_cpu(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _proc_rss(pid: int) -> int:
-    return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
 @dataclass
@@ -65,10 +55,7 @@ class Crowd:
     seen: list[Counter[int]] = field(default_factory=list)
     frames: int = 0
     rows: int = 0
-    replays: int = 0
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
-    # Replays are counted, not parsed: a storm's clients share this machine's two cores with the server.
-    light: bool = False
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def until(self, done: Any, timeout: float) -> None:
@@ -96,22 +83,17 @@ class Crowd:
         seen = self.seen[i]
         while True:
             try:
-                # A light viewer leaves its frames as bytes: no UTF-8 decoding on this side.
-                raw = await conn.recv(decode=not self.light)
+                raw = await conn.recv()
             except ConnectionClosed:
                 return
             now = time.perf_counter()
             self.frames += 1
             self.changed.set()
-            if isinstance(raw, bytes):
-                self.replays += raw.count(b'"replay":true')
-                continue
             data = json.loads(raw)
             for msg in data if isinstance(data, list) else [data]:
                 if msg["type"] != "append":
                     continue
                 if msg["replay"]:
-                    self.replays += 1
                     continue
                 for v in msg["v"]:
                     row = int(v)
@@ -126,38 +108,17 @@ class Crowd:
         await asyncio.gather(*self.tasks, return_exceptions=True)
 
 
-async def _write(db: TestDb, seconds: float, first_id: int, committed: dict[int, float]) -> None:
-    """4 tables x 2 rows/s, each row's value its id; records each commit's time."""
-    conn = await db.connect()
-    try:
-        row = first_id
-        deadline = time.perf_counter() + seconds
-        while time.perf_counter() < deadline:
-            await asyncio.sleep(0.125)
-            now = datetime.now(timezone.utc).replace(tzinfo=None)
-            await conn.execute(f"INSERT INTO {db.qualified(TABLES[row % 4])} VALUES ($1, $2)", now, float(row))
-            committed[row] = time.perf_counter()
-            row += 1
-    finally:
-        await conn.close()
-
-
-def _pct(xs: list[float], p: float) -> float:
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, round(p * (len(xs) - 1)))] if xs else float("nan")
-
-
 async def _round(db: TestDb, url: str, pid: int, n: int, seconds: float, first_id: int) -> dict[str, Any]:
     crowd = Crowd()
-    rss0 = _proc_rss(pid)
+    rss0 = proc_rss(pid)
     await crowd.join(url, n)
     await asyncio.sleep(2)  # let the handshakes settle before measuring memory
-    rss1 = _proc_rss(pid)
+    rss1 = proc_rss(pid)
     committed: dict[int, float] = {}
-    cpu0, frames0 = _proc_cpu(pid), crowd.frames
-    await _write(db, seconds, first_id, committed)
+    cpu0, frames0 = proc_cpu(pid), crowd.frames
+    await write_rows(db, seconds, first_id, committed)
     await crowd.until(lambda: sum(len(crowd.arrivals.get(r, ())) for r in committed) >= n * len(committed), 10)
-    cpu1, frames1 = _proc_cpu(pid), crowd.frames
+    cpu1, frames1 = proc_cpu(pid), crowd.frames
     rows = sum(len(crowd.arrivals.get(r, ())) for r in committed)
     lat = [(a - committed[r]) * 1000 for r in committed for a in crowd.arrivals.get(r, ())]
     lost = sum(1 for s in crowd.seen for r in committed if s[r] == 0)
@@ -165,79 +126,14 @@ async def _round(db: TestDb, url: str, pid: int, n: int, seconds: float, first_i
     await crowd.leave()
     return {
         "n": n,
-        "p50": _pct(lat, 0.5),
-        "p99": _pct(lat, 0.99),
+        "p50": pct(lat, 0.5),
+        "p99": pct(lat, 0.99),
         "lost": lost,
         "dup": dup,
         "cpu_s": cpu1 - cpu0,
         "viewer_frames": frames1 - frames0,
         "viewer_rows": rows,
         "rss_kb": (rss1 - rss0) / max(n, 1) / 1024,
-    }
-
-
-def _watch(url: str, seconds: float, pipe: Connection) -> None:
-    """One viewer in a process of its own, so the storm's clients cannot slow what it measures.
-
-    Sends "ready" once subscribed, then, after ``seconds``, each live row id's arrival time
-    (``time.perf_counter``: CLOCK_MONOTONIC, one clock for every process on the machine).
-    """
-
-    async def run() -> dict[int, float]:
-        arrivals: dict[int, float] = {}
-        async with connect(url, compression=None, max_size=None, ping_interval=None) as ws:
-            pipe.send("ready")
-            deadline = time.perf_counter() + seconds
-            while (left := deadline - time.perf_counter()) > 0:
-                try:
-                    raw = await asyncio.wait_for(ws.recv(), left)
-                except (TimeoutError, asyncio.TimeoutError):
-                    break
-                now = time.perf_counter()
-                data = json.loads(raw)
-                for msg in data if isinstance(data, list) else [data]:
-                    if msg["type"] == "append" and not msg["replay"]:
-                        for v in msg["v"]:
-                            arrivals.setdefault(int(v), now)
-        return arrivals
-
-    pipe.send(asyncio.run(run()))
-
-
-async def _storm(db: TestDb, url: str, pid: int, n: int, since_ms: int, first_id: int) -> dict[str, Any]:
-    """n viewers reconnect at once, each replaying the last hour, while one viewer watches live rows."""
-    mp = multiprocessing.get_context("spawn")
-    here, there = mp.Pipe()
-    watcher = mp.Process(target=_watch, args=(url, 20.0, there), daemon=True)
-    watcher.start()
-    assert await asyncio.to_thread(here.recv) == "ready"
-    rss0 = _proc_rss(pid)
-    committed: dict[int, float] = {}
-    writer = asyncio.create_task(_write(db, 12.0, first_id, committed))
-    crowd = Crowd(light=True)
-    started = time.perf_counter()
-    await crowd.join(url, n)
-    sub = json.dumps({"type": "subscribe", "since": dict.fromkeys(TABLES, since_ms)})
-    await asyncio.gather(*(c.send(sub) for c in crowd.conns))
-    await crowd.until(lambda: crowd.replays >= 4 * n, 60)
-    replayed_s = time.perf_counter() - started
-    await writer
-    arrivals: dict[int, float] = await asyncio.to_thread(here.recv)
-    watcher.join(10)
-    lat = [(arrivals[r] - committed[r]) * 1000 for r in committed if r in arrivals]
-    missed = sum(1 for r in committed if r not in arrivals)
-    peak = _proc_rss(pid)
-    await crowd.leave()
-    await asyncio.sleep(5)
-    return {
-        "n": n,
-        "replayed_s": replayed_s,
-        "replays": crowd.replays,
-        "live_p99": _pct(lat, 0.99),
-        "live_max": max(lat) if lat else float("nan"),
-        "live_missed": missed,
-        "rss_peak_mb": (peak - rss0) / 1e6,
-        "rss_after_mb": (_proc_rss(pid) - rss0) / 1e6,
     }
 
 
@@ -302,13 +198,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--viewers", default="1,1000,5000", help="viewer counts to measure, comma-separated")
     p.add_argument("--seconds", type=float, default=20.0, help="seconds of writing per viewer count")
     p.add_argument("--storm", type=int, default=1000, help="viewers in the reconnect storm (0: skip)")
+    p.add_argument("--storms", type=int, default=1, help="reconnect storms, one after the other (RSS after each)")
     args = p.parse_args(argv)
     counts = [int(x) for x in args.viewers.split(",")]
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
     rounds: list[dict[str, Any]] = []
-    storm: dict[str, Any] | None = None
+    storms: list[dict[str, Any]] = []
     with _server() as server, tempfile.TemporaryDirectory() as tmp:
         admin = asyncio.run(create_database(server.admin))
         try:
@@ -320,9 +217,10 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"measuring {n} viewers …", file=sys.stderr, flush=True)
                     rounds.append(asyncio.run(_round(db, url, app.pid, n, args.seconds, next_id)))
                     next_id += 100_000
-                if args.storm:
+                for _ in range(args.storms if args.storm else 0):
                     print(f"reconnect storm of {args.storm} viewers …", file=sys.stderr, flush=True)
-                    storm = asyncio.run(_storm(db, url, app.pid, args.storm, since, next_id))
+                    storms.append(asyncio.run(storm(db, url, app.pid, args.storm, since, next_id)))
+                    next_id += 100_000
         finally:
             asyncio.run(drop_database(server.admin, admin.database))
 
@@ -340,13 +238,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['n']:>7}  {r['p50']:>6.0f}  {r['p99']:>6.0f}  {r['p99'] - base:>11.0f}  {r['lost']:>4}  {r['dup']:>3}"
             f"  {per_frame}  {per_row}  {r['rss_kb']:>7.1f} KB"
         )
-    if storm is not None:
-        print(
-            f"\nreconnect storm: {storm['n']} viewers replaying 1 h: all {storm['replays']} replays in "
-            f"{storm['replayed_s']:.2f} s; live rows meanwhile (a viewer in its own process) p99 "
-            f"{storm['live_p99']:.0f} ms (max {storm['live_max']:.0f}, {storm['live_missed']} not received); RSS +{storm['rss_peak_mb']:.0f} MB at peak, "
-            f"+{storm['rss_after_mb']:.0f} MB after"
-        )
+    if storms:
+        report(storms)
     return 0
 
 

@@ -22,7 +22,8 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from bench.fanout import TABLES, Crowd, _proc_rss, _server, running_app
+from bench.common import TABLES, proc_rss
+from bench.fanout import Crowd, _server, running_app
 from tests.support.pg import TestDb, create_database, create_schema, drop_database
 
 
@@ -81,7 +82,7 @@ async def _soak(db: TestDb, url: str, pid: int, viewers: int, minutes: float) ->
     samples: list[tuple[float, int]] = []
     while time.monotonic() - started < minutes * 60:
         elapsed = (time.monotonic() - started) / 60
-        rss, fds = _proc_rss(pid), _fds(pid)
+        rss, fds = proc_rss(pid), _fds(pid)
         samples.append((rss / 1e6, fds))
         print(f"{elapsed:6.0f}  {rss / 1e6:6.1f}  {fds:3}  {viewers:7}  {sum(written.values()):12}", flush=True)
         await asyncio.sleep(60)
