@@ -170,16 +170,14 @@ export class Dashboard {
     this.resolveWindow();
     this.applyWindowToCharts();
     this.renderWindow();
-    // The tiles and the toolbar now hold their text: size the plots for them now, not a frame
-    // after the charts are built (that would draw each chart a second time, a pixel shorter).
+    // Sized now that tiles and toolbar hold their text, and built once the window is known: each
+    // chart draws once before its data. Built before the first load: the `points` asked for are the
+    // plot's pixel columns, which M4 must match exactly (from an estimate, it hides extremes).
     this.fitPlots();
-    // Built before the first load: the `points` asked for are the built plot's pixel columns,
-    // which M4 must match exactly (asked earlier, from an estimate, it hides extremes). And
-    // built once the window is known, so that each draws once before the data comes, not twice.
     this.buildCharts();
     await this.loader.load(this.order.map((s) => s.key));
-    // Drawn now, not at the next animation frame: the first view waits for nothing else.
-    this.drawNow();
+    cancelAnimationFrame(this.frame); // drawn now: the first view waits for no animation frame
+    this.draw();
     await Promise.all(this.order.map((s) => s.fillTile()));
     this.stats.schedule(0);
     this.status.update(this.order);
@@ -380,11 +378,6 @@ export class Dashboard {
 
   private requestFrame(): void {
     if (!this.frame) this.frame = requestAnimationFrame(() => this.draw());
-  }
-
-  private drawNow(): void {
-    cancelAnimationFrame(this.frame);
-    this.draw();
   }
 
   /** At most once per frame: slide a live window, redraw series with new rows. */
