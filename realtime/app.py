@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import logging
@@ -18,7 +19,7 @@ from realtime import messages
 from realtime.auth import Authenticator
 from realtime.config import Settings
 from realtime.context import PACKAGE_DIR, Context
-from realtime.db import create_pool
+from realtime.db import create_pool, quiet_lost_connections
 from realtime.health import DbHealth
 from realtime.history import POOL_SIZE as HISTORY_POOL_SIZE
 from realtime.history import History
@@ -94,21 +95,22 @@ def create_app(
         pool = await create_pool(settings.pg, max_size=len(settings.series) + 1)
         ctx.history.pool = await create_pool(settings.pg, max_size=HISTORY_POOL_SIZE)
         try:
-            async with anyio.create_task_group() as tg:
-                for spec in settings.series:
-                    observe = ctx.metrics.poll_timer(spec.key)
-                    poller = Poller(spec, settings, pool, store[spec.key], hub, health, observe=observe)
-                    tg.start_soon(supervise(f"poller:{spec.key}", poller.run))
-                tg.start_soon(supervise("heartbeat", functools.partial(ws.heartbeat, ctx)))
-                tg.start_soon(supervise("frozen-viewers", hub.watch))
-                for i, task in enumerate(background):
-                    tg.start_soon(supervise(getattr(task, "__name__", f"background-{i}"), task))
-                if metrics_server is not None:
-                    await tg.start(metrics_server.run)
-                yield
-                if metrics_server is not None:
-                    await metrics_server.stop()  # closes its port, then the rest is cancelled
-                tg.cancel_scope.cancel()
+            with quiet_lost_connections(asyncio.get_running_loop()):
+                async with anyio.create_task_group() as tg:
+                    for spec in settings.series:
+                        observe = ctx.metrics.poll_timer(spec.key)
+                        poller = Poller(spec, settings, pool, store[spec.key], hub, health, observe=observe)
+                        tg.start_soon(supervise(f"poller:{spec.key}", poller.run))
+                    tg.start_soon(supervise("heartbeat", functools.partial(ws.heartbeat, ctx)))
+                    tg.start_soon(supervise("frozen-viewers", hub.watch))
+                    for i, task in enumerate(background):
+                        tg.start_soon(supervise(getattr(task, "__name__", f"background-{i}"), task))
+                    if metrics_server is not None:
+                        await tg.start(metrics_server.run)
+                    yield
+                    if metrics_server is not None:
+                        await metrics_server.stop()  # closes its port, then the rest is cancelled
+                    tg.cancel_scope.cancel()
         finally:
             for p in (pool, ctx.history.pool):
                 try:

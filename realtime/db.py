@@ -8,6 +8,9 @@ input reaches SQL only as bind parameters. Bulk reads go through binary COPY
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
@@ -32,6 +35,7 @@ __all__ = [
     "connect_kwargs",
     "create_pool",
     "probe_table",
+    "quiet_lost_connections",
     "quote_literal",
     "read_rows",
 ]
@@ -64,6 +68,37 @@ _KINDS: tuple[tuple[type[BaseException], OutageKind], ...] = (
     (asyncpg.AdminShutdownError, "refused"),  # 57P01: sessions terminated, e.g. a failover
     (asyncpg.CrashShutdownError, "refused"),  # 57P02
 )
+
+
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def quiet_lost_connections(loop: asyncio.AbstractEventLoop) -> Iterator[None]:
+    """Keep asyncpg's orphaned "connection closed" futures out of the error log, while inside.
+
+    When the server shuts down, it sends an idle pooled connection a FATAL error before
+    closing it; an operation started on it in between fails at once (and is reported as
+    the outage it is), but asyncpg leaves that operation's waiter to fail again when the
+    socket closes, with nobody to retrieve it. asyncio would log that as an ERROR with a
+    traceback: a second, misleading report of an outage already logged once.
+    """
+    previous = loop.get_exception_handler()
+
+    def handler(lp: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        exc = context.get("exception")
+        if "future" in context and isinstance(exc, asyncpg.ConnectionDoesNotExistError):
+            log.debug("a lost connection's pending operation: %s", exc)
+        elif previous is not None:
+            previous(lp, context)
+        else:
+            lp.default_exception_handler(context)
+
+    loop.set_exception_handler(handler)
+    try:
+        yield
+    finally:
+        loop.set_exception_handler(previous)
 
 
 def classify(exc: BaseException, *, connecting: bool = False) -> OutageKind | None:
