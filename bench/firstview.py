@@ -36,20 +36,10 @@ from playwright.sync_api import Browser, BrowserContext, sync_playwright
 
 from bench.floorpage import reference_pages
 from realtime.sim.tables import backfill
+from tests.support.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.support.pg import TestDb, create_database, create_schema, drop_database, server_from_env
 from tests.support.server import serve
 
-CHROMIUM = "/usr/bin/chromium"
-# As the browser tests launch it: without the background-networking flags Chromium keeps dialling out.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 KEYS = ("temperature", "ph", "do", "pressure")
 GOAL_MS = 200.0
 GOAL_BYTES = 150 * 1024

@@ -11,8 +11,6 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from realtime.config import PgSettings
 from tests.browser.helpers import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     Console,
     Viewer,
     backfill_db,
@@ -21,6 +19,7 @@ from tests.browser.helpers import (
     plant_server,
     wait_ready,
 )
+from tests.support.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.support.pg import PgServer, TestDb, run
 from tests.support.server import LiveServer, serve
 

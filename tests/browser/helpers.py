@@ -21,19 +21,6 @@ from realtime.sim.tables import backfill
 from tests.support.pg import PgServer, TestDb, create_schema, run
 from tests.support.server import LiveServer, serve
 
-CHROMIUM = "/usr/bin/chromium"
-# Without the background-networking flags Chromium keeps dialling out, which this network refuses.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
 KEYS = ("temperature", "ph", "do", "pressure")
 NAMES = {"temperature": "Temperature", "ph": "pH", "do": "Dissolved oxygen", "pressure": "Pressure"}
 EPOCH = datetime(1970, 1, 1)
