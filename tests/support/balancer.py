@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -42,18 +42,25 @@ backend replicas
 @contextmanager
 def balancer(ports: Sequence[int]) -> Iterator[str]:
     """HAProxy on a free port, round-robin over the replicas at ``ports``; yields its base URL."""
+    servers = "\n".join(f"    server app{i} 127.0.0.1:{p} check" for i, p in enumerate(ports))
+    with _haproxy(lambda port: CONFIG.format(port=port, servers=servers), "") as url:
+        yield url
+
+
+@contextmanager
+def _haproxy(config: Callable[[int], str], ready_path: str) -> Iterator[str]:
+    """HAProxy running ``config(port)`` on a free port, once ``ready_path`` answers through it; yields its base URL."""
     if shutil.which(HAPROXY) is None:
         pytest.fail(f"{HAPROXY} is missing: install Debian's haproxy package (apt-get install haproxy)")
     port = free_port()
-    servers = "\n".join(f"    server app{i} 127.0.0.1:{p} check" for i, p in enumerate(ports))
     with tempfile.TemporaryDirectory() as tmp:
         cfg = Path(tmp) / "haproxy.cfg"
-        cfg.write_text(CONFIG.format(port=port, servers=servers))
+        cfg.write_text(config(port))
         log = (Path(tmp) / "haproxy.log").open("wb")
         proc = subprocess.Popen([HAPROXY, "-db", "-f", str(cfg)], stdout=log, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}"
         try:
-            wait_until(lambda: _answers(url), timeout=15)
+            wait_until(lambda: _answers(url + ready_path), timeout=15)
             yield url
         finally:
             proc.terminate()
@@ -92,19 +99,5 @@ backend dashboard
 @contextmanager
 def prefixed_proxy(app_port: int, prefix: str) -> Iterator[str]:
     """HAProxy on a free port publishing the app at ``prefix``/ and stripping the prefix; yields its base URL."""
-    if shutil.which(HAPROXY) is None:
-        pytest.fail(f"{HAPROXY} is missing: install Debian's haproxy package (apt-get install haproxy)")
-    port = free_port()
-    with tempfile.TemporaryDirectory() as tmp:
-        cfg = Path(tmp) / "haproxy.cfg"
-        cfg.write_text(PREFIXED.format(port=port, prefix=prefix, app_port=app_port))
-        log = (Path(tmp) / "haproxy.log").open("wb")
-        proc = subprocess.Popen([HAPROXY, "-db", "-f", str(cfg)], stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            wait_until(lambda: _answers(url + prefix), timeout=15)
-            yield url
-        finally:
-            proc.terminate()
-            proc.wait(10)
-            log.close()
+    with _haproxy(lambda port: PREFIXED.format(port=port, prefix=prefix, app_port=app_port), prefix) as url:
+        yield url
