@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx2 as httpx
 
+from realtime.times import us_from_dt, wire_ms1
 from tests.support.balancer import balancer
 from tests.support.pg import TestDb, run
 from tests.support.server import LiveServer, serve, wait_until
@@ -74,9 +75,8 @@ class Browser:
 
 
 def wire(t: datetime) -> float:
-    """A naive-UTC time as the wire writes it: epoch ms, fractional where µs matter."""
-    us = (t - EPOCH) // timedelta(microseconds=1)
-    return us // 1000 if us % 1000 == 0 else us / 1000
+    """A naive-UTC time as the wire (and so the page) holds it."""
+    return wire_ms1(us_from_dt(t))
 
 
 def test_failing_over_between_replicas_loses_and_repeats_nothing(db: TestDb) -> None:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from playwright.sync_api import Browser
 
+from realtime.times import us_from_dt, wire_ms1
 from tests.browser.helpers import utc_now, wait_ready
 from tests.support.balancer import balancer
 from tests.support.pg import TestDb, run
@@ -20,13 +21,10 @@ from tests.support.server import LiveServer, serve, wait_until
 
 pytestmark = pytest.mark.browser
 
-EPOCH = datetime(1970, 1, 1)
-
 
 def wire(t: datetime) -> float:
-    """A naive-UTC time as the wire (and so the page) holds it: epoch ms, fractional where µs matter."""
-    us = (t - EPOCH) // timedelta(microseconds=1)
-    return us // 1000 if us % 1000 == 0 else us / 1000
+    """A naive-UTC time as the wire (and so the page) holds it."""
+    return wire_ms1(us_from_dt(t))
 
 
 def test_the_page_fails_over_between_replicas_without_losing_or_repeating_a_row(browser: Browser, db: TestDb) -> None:
