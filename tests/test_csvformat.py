@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import sys
+from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
@@ -44,12 +45,13 @@ def _ref_values(v: F64) -> list[str]:
 
 
 def _ref_occurrence(t: I64) -> I64:
-    if t.size == 0:
-        return np.empty(0, dtype=np.int64)
-    starts = np.r_[True, t[1:] != t[:-1]]
-    idx = np.arange(t.size)
-    first: I64 = np.maximum.accumulate(np.where(starts, idx, 0))
-    return idx - first
+    """Row by row: how many rows at the same instant came before (a series' times are sorted)."""
+    seen: Counter[int] = Counter()
+    out = []
+    for x in t.tolist():
+        out.append(seen[x])
+        seen[x] += 1
+    return np.array(out, dtype=np.int64)
 
 
 def reference(layout: str, keys: Sequence[str], slab: list[Rows]) -> bytes:
